@@ -1,0 +1,62 @@
+#pragma once
+// The scalar reference kernel: plain loops, double arithmetic, the formulas of rows.hpp
+// written out once. Every SIMD path is tested against it.
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+
+#include "rows.hpp"
+
+namespace shapeguard::detail {
+
+/// Solves `p` row by row; returns the sum of the rows' losses.
+template <class T, class U>
+auto scalar_rows(const rows_problem<T, U>& p) -> double {
+  const std::size_t C = p.classes;
+  const double eps = p.smoothing;
+  const double spread = C == 0 ? 0.0 : eps / double(C);
+  auto w = [&](std::size_t c) { return p.weights ? double(p.weights[c]) : 1.0; };
+  // a_c for row i (see rows.hpp)
+  auto coefficient = [&](std::size_t i, std::size_t c) -> double {
+    if (p.index) {
+      const double hit = std::size_t(p.index[i]) == c ? (1.0 - eps) : 0.0;
+      return w(c) * (hit + spread);
+    }
+    return w(c) * ((1.0 - eps) * double(p.targets[i * C + c]) + spread);
+  };
+
+  double total = 0;
+  for (std::size_t i = 0; i < p.rows; ++i) {
+    const T* x = p.logits + i * C;
+    T* g = p.grad ? p.grad + i * C : nullptr;
+    if (p.index && p.index[i] == p.ignore_index) {
+      if (g)
+        for (std::size_t c = 0; c < C; ++c) g[c] = T(0);
+      if (p.losses) p.losses[i] = T(0);
+      continue;
+    }
+    double m = -std::numeric_limits<double>::infinity();
+    for (std::size_t c = 0; c < C; ++c) m = double(x[c]) > m ? double(x[c]) : m;
+    double s = 0, a_sum = 0, weighted_gap = 0;
+    for (std::size_t c = 0; c < C; ++c) {
+      s += std::exp(double(x[c]) - m);
+      const double a = coefficient(i, c);
+      a_sum += a;
+      if (a != 0) weighted_gap += a * (m - double(x[c]));
+    }
+    const double loss = a_sum * std::log(s) + weighted_gap;
+    if (g) {
+      const double scale = p.grad_scale;
+      for (std::size_t c = 0; c < C; ++c) {
+        const double prob = std::exp(double(x[c]) - m) / s;
+        g[c] = T(scale * (a_sum * prob - coefficient(i, c)));
+      }
+    }
+    if (p.losses) p.losses[i] = T(loss);
+    total += loss;
+  }
+  return total;
+}
+
+}  // namespace shapeguard::detail

@@ -1,0 +1,184 @@
+#pragma once
+/// Shapes: `extents<E...>`, one entry per axis, each a number (static) or `dyn` (known at run
+/// time). Same vocabulary as `std::extents`, plus fmt formatting as `[32, 10]`.
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <limits>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "errors.hpp"
+
+namespace shapeguard {
+
+/// A run-time extent.
+inline constexpr std::size_t dyn = std::dynamic_extent;
+
+namespace detail {
+/// Extents compatible when equal or either is dynamic (mdspan's rule).
+constexpr auto extents_agree(std::size_t a, std::size_t b) noexcept -> bool {
+  return a == dyn || b == dyn || a == b;
+}
+
+/// `a * b`, or false when it overflows `std::size_t`.
+constexpr auto checked_mul(std::size_t a, std::size_t b, std::size_t& out) noexcept -> bool {
+  if (a != 0 && b > std::numeric_limits<std::size_t>::max() / a) return false;
+  out = a * b;
+  return true;
+}
+
+template <class I>
+constexpr auto to_extent(I value, std::size_t axis) -> std::size_t {
+  if constexpr (std::is_signed_v<I>) {
+    if (value < 0)
+      raise(check_result(error_kind::invalid_option,
+                         fmt::format("extents: extent {} of axis {} is negative; an extent "
+                                     "counts elements and must be >= 0",
+                                     value, axis)));
+  }
+  if (std::cmp_greater(value, std::numeric_limits<std::size_t>::max() - 1))
+    raise(check_result(error_kind::invalid_option,
+                       fmt::format("extents: extent {} of axis {} does not fit std::size_t",
+                                   value, axis)));
+  return static_cast<std::size_t>(value);
+}
+}  // namespace detail
+
+/// One entry per axis; stores only the dynamic ones.
+template <std::size_t... E>
+class extents {
+  static constexpr std::array<std::size_t, sizeof...(E)> statics_{E...};
+
+ public:
+  using size_type = std::size_t;
+  using rank_type = std::size_t;
+
+  static constexpr auto rank() noexcept -> rank_type { return sizeof...(E); }
+  static constexpr auto rank_dynamic() noexcept -> rank_type {
+    return (std::size_t{E == dyn} + ... + 0);
+  }
+  static constexpr auto static_extent(rank_type r) noexcept -> std::size_t {
+    return statics_[r];
+  }
+
+  /// Every dynamic extent 0.
+  constexpr extents() noexcept = default;
+
+  /// From the dynamic extents in axis order, or from every extent (static ones must match).
+  template <std::integral... I>
+    requires(sizeof...(I) == rank_dynamic() ||
+             (sizeof...(I) == rank() && rank() != rank_dynamic()))
+  constexpr explicit extents(I... values) {
+    std::array<std::size_t, sizeof...(I)> given{};
+    std::size_t k = 0;
+    ((given[k] = detail::to_extent(values, k), ++k), ...);
+    if constexpr (sizeof...(I) == rank_dynamic()) {
+      dynamic_ = given;
+    } else {
+      for (std::size_t r = 0, d = 0; r < rank(); ++r) {
+        if (statics_[r] == dyn) {
+          dynamic_[d++] = given[r];
+        } else if (given[r] != statics_[r]) {
+          detail::raise(check_result(
+              error_kind::invalid_option,
+              fmt::format("extents: axis {} is static {} but {} was given", r, statics_[r],
+                          given[r])));
+        }
+      }
+    }
+    check_size();
+  }
+
+  /// From other extents of the same rank: implicit when this is no more static than `other`,
+  /// explicit (and checked at run time) otherwise.
+  template <std::size_t... F>
+    requires(sizeof...(F) == sizeof...(E) && (detail::extents_agree(E, F) && ...))
+  constexpr explicit(((E != dyn && F == dyn) || ...)) extents(const extents<F...>& other) {
+    for (std::size_t r = 0, d = 0; r < rank(); ++r) {
+      if (statics_[r] == dyn) {
+        dynamic_[d++] = other.extent(r);
+      } else if (other.extent(r) != statics_[r]) {
+        detail::raise(check_result(
+            error_kind::invalid_option,
+            fmt::format("extents: axis {} is static {} but the source has {}", r,
+                        statics_[r], other.extent(r))));
+      }
+    }
+  }
+
+  [[nodiscard]] constexpr auto extent(rank_type r) const noexcept -> std::size_t {
+    if (statics_[r] != dyn) return statics_[r];
+    std::size_t d = 0;
+    for (std::size_t i = 0; i < r; ++i) d += statics_[i] == dyn ? std::size_t{1} : std::size_t{0};
+    return dynamic_[d];
+  }
+
+  /// The number of elements (the product of all extents; 1 for rank 0).
+  [[nodiscard]] constexpr auto size() const noexcept -> std::size_t {
+    std::size_t n = 1;
+    for (std::size_t r = 0; r < rank(); ++r) n *= extent(r);
+    return n;
+  }
+
+  template <std::size_t... F>
+  friend constexpr auto operator==(const extents& a, const extents<F...>& b) noexcept -> bool {
+    if constexpr (sizeof...(F) != sizeof...(E)) {
+      return false;
+    } else {
+      for (std::size_t r = 0; r < rank(); ++r)
+        if (a.extent(r) != b.extent(r)) return false;
+      return true;
+    }
+  }
+
+ private:
+  constexpr void check_size() const {
+    std::size_t n = 1;
+    for (std::size_t r = 0; r < rank(); ++r) {
+      if (!detail::checked_mul(n, extent(r), n))
+        detail::raise(check_result(
+            error_kind::invalid_option,
+            fmt::format("extents: the element count of {} overflows std::size_t", *this)));
+    }
+  }
+
+  [[no_unique_address]] std::array<std::size_t, rank_dynamic()> dynamic_{};
+};
+
+/// `extents` with every axis dynamic.
+template <std::size_t Rank>
+using dims = decltype([]<std::size_t... I>(std::index_sequence<I...>) {
+  return extents<((void)I, dyn)...>{};
+}(std::make_index_sequence<Rank>{}));
+
+namespace detail {
+template <class T>
+inline constexpr bool is_extents = false;
+template <std::size_t... E>
+inline constexpr bool is_extents<extents<E...>> = true;
+}  // namespace detail
+
+}  // namespace shapeguard
+
+/// Formats as `[32, 10]`, with the run-time values of dynamic axes.
+template <std::size_t... E>
+struct fmt::formatter<shapeguard::extents<E...>> {
+  constexpr auto parse(format_parse_context& ctx) { return ctx.begin(); }
+  template <class Ctx>
+  auto format(const shapeguard::extents<E...>& e, Ctx& ctx) const {
+    auto out = ctx.out();
+    *out++ = '[';
+    for (std::size_t r = 0; r < e.rank(); ++r) {
+      if (r != 0) out = fmt::format_to(out, ", ");
+      out = fmt::format_to(out, "{}", e.extent(r));
+    }
+    *out++ = ']';
+    return out;
+  }
+};

@@ -1,0 +1,16 @@
+#pragma once
+/// shapeguard: typed tensor shapes, logits/labels checks at compile time and run time, and a
+/// fused softmax cross-entropy.
+///
+///   #include <shapeguard/shapeguard.hpp>
+///   namespace sg = shapeguard;
+
+#include "check.hpp"
+#include "compatible.hpp"
+#include "errors.hpp"
+#include "extents.hpp"
+#include "labels.hpp"
+#include "options.hpp"
+#include "outputs.hpp"
+#include "softmax_cross_entropy.hpp"
+#include "tensor_view.hpp"

@@ -1,0 +1,12 @@
+// Must compile: the same kind of call as the compile-fail files, with shapes that fit.
+#include <shapeguard/shapeguard.hpp>
+
+#include <cstdint>
+
+namespace sg = shapeguard;
+
+float loss(const float* x, const std::int64_t* y) {
+  sg::tensor_view<const float, sg::extents<10, 5>> logits(x);
+  sg::tensor_view<const std::int64_t, sg::extents<10>> labels(y);
+  return sg::softmax_cross_entropy(logits, labels);
+}

@@ -1,0 +1,38 @@
+# cmake -DCOMPILER=... -DFLAVOUR=gcc|clang -DSOURCE=file.cpp -DINCLUDES=a;b [-DEXPECT_SUCCESS=ON]
+#       -P expect_failure.cmake
+set(args -std=c++20 -fsyntax-only)
+foreach(dir IN LISTS INCLUDES)
+  if(dir)
+    list(APPEND args -I${dir})
+  endif()
+endforeach()
+execute_process(COMMAND ${COMPILER} ${args} ${SOURCE}
+  RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
+set(diagnostic "${out}${err}")
+
+if(EXPECT_SUCCESS)
+  if(NOT result EQUAL 0)
+    message(FATAL_ERROR "${SOURCE} should compile but did not:\n${diagnostic}")
+  endif()
+  return()
+endif()
+if(result EQUAL 0)
+  message(FATAL_ERROR "${SOURCE} compiled, but it must not")
+endif()
+
+file(STRINGS ${SOURCE} lines REGEX "^// expect(-${FLAVOUR})?: ")
+if(NOT lines)
+  message(FATAL_ERROR "${SOURCE} has no '// expect: <regex>' line")
+endif()
+# The library's own check must be the first error.
+string(REGEX MATCH "error: [^\n]*" first_error "${diagnostic}")
+if(NOT first_error MATCHES "static assertion failed|static_assert failed")
+  message(FATAL_ERROR "the first error is not a shapeguard check: ${first_error}\n${diagnostic}")
+endif()
+foreach(line IN LISTS lines)
+  string(REGEX REPLACE "^// expect(-${FLAVOUR})?: " "" pattern "${line}")
+  if(NOT diagnostic MATCHES "${pattern}")
+    message(FATAL_ERROR "the diagnostic lacks '${pattern}':\n${diagnostic}")
+  endif()
+endforeach()
+message(STATUS "failed to compile as expected: ${SOURCE}")
