@@ -153,7 +153,8 @@ auto check_options(const typename Traits::logits_view& logits, const ce_options&
     case reduction::none: break;
     default:
       return failure(error_kind::invalid_option,
-                     "ce_options::reduction holds {}, which is not mean, sum or none",
+                     "ce_options::reduction holds {}, which is not mean, sum or none; hint: "
+                     "set it to one of the sg::reduction values",
                      static_cast<int>(o.reduction));
   }
   if (!(o.label_smoothing >= 0.0f && o.label_smoothing <= 1.0f))
@@ -168,13 +169,16 @@ auto check_options(const typename Traits::logits_view& logits, const ce_options&
                      "hint: pass one weight per class, or none",
                      o.class_weights.size(), logits.extents(), c);
     if (o.class_weights.data() == nullptr)
-      return failure(error_kind::invalid_option, "ce_options::class_weights has no data");
+      return failure(error_kind::invalid_option,
+                     "ce_options::class_weights has {} entries but no data; hint: pass a span "
+                     "over the weights",
+                     o.class_weights.size());
     for (std::size_t k = 0; k < c; ++k) {
       const float w = o.class_weights[k];
       if (!(w >= 0.0f) || !std::isfinite(w))
         return failure(error_kind::invalid_option,
                        "ce_options::class_weights[{}] is {} but weights must be finite and "
-                       ">= 0",
+                       ">= 0; hint: a weight of 0 leaves a class out",
                        k, w);
     }
   }
@@ -202,7 +206,9 @@ template <class View>
 auto check_data(const View& v, const char* what) -> check_result {
   if (v.data() == nullptr && v.size() != 0)
     return failure(error_kind::invalid_option,
-                   "{} {} has {} elements but a null data pointer", what, v.extents(),
+                   "{} {} has {} elements but a null data pointer; hint: pass the "
+                   "buffer's data() to the view",
+                   what, v.extents(),
                    v.size());
   return {};
 }
@@ -234,7 +240,8 @@ auto check_outputs(const typename Traits::logits_view& logits, const Grad& grad,
     for (std::size_t a = 0; a < Traits::logits_rank; ++a)
       if (grad.extent(a) != logits.extent(a))
         return failure(error_kind::output_mismatch,
-                       "grad {} must have the logits' shape {}, but axis {} has {}, not {}",
+                       "grad {} must have the logits' shape {}, but axis {} has {}, not {}; "
+                       "hint: allocate the gradient like the logits",
                        grad.extents(), logits.extents(), a, grad.extent(a), logits.extent(a));
     if (auto r = check_data(grad, "grad"); !r) return r;
     if (grad.data() != logits.data() &&
@@ -254,7 +261,8 @@ auto check_outputs(const typename Traits::logits_view& logits, const Grad& grad,
       if (losses.view.extent(a) != logits.extent(a))
         return failure(error_kind::output_mismatch,
                        "per-sample losses {} must have the batch shape of logits {}, but axis "
-                       "{} has {}, not {}",
+                       "{} has {}, not {}; hint: one loss per sample, shaped like the logits "
+                       "without the class axis",
                        losses.view.extents(), logits.extents(), a, losses.view.extent(a),
                        logits.extent(a));
     if (auto r = check_data(losses.view, "per-sample losses"); !r) return r;
@@ -330,7 +338,8 @@ auto check_target_rows(const typename Traits::logits_view& logits,
       if (ones != 1)
         return failure(error_kind::invalid_one_hot,
                        "one-hot labels {}: row {} holds {} ones{}; a one-hot row holds exactly "
-                       "one 1 and zeros elsewhere",
+                       "one 1 and zeros elsewhere; hint: pass soft or multi-label targets as "
+                       "sg::probabilities(...)",
                        e, r, ones,
                        ones == 0 ? std::string()
                                  : fmt::format(" (the first at column {})", first));
@@ -340,7 +349,8 @@ auto check_target_rows(const typename Traits::logits_view& logits,
         if (!(row[k] >= U(0)) || !std::isfinite(row[k]))
           return failure(error_kind::invalid_probabilities,
                          "{} {}: row {} holds {} at {}; probability rows hold finite, "
-                         "non-negative values that sum to 1",
+                         "non-negative values that sum to 1; hint: make targets with a softmax "
+                         "or by normalising counts",
                          labels_noun(Traits::encoding), e, r, row[k],
                          position_text(e, r * c + k));
         sum += double(row[k]);

@@ -26,6 +26,13 @@ constexpr auto extents_agree(std::size_t a, std::size_t b) noexcept -> bool {
   return a == dyn || b == dyn || a == b;
 }
 
+/// Storage for fully static extents: empty, so views of static shapes are one pointer.
+struct no_dynamic_extents {
+  constexpr auto operator[](std::size_t) const noexcept -> std::size_t { return 0; }
+  constexpr auto operator[](std::size_t) noexcept -> std::size_t& { return sink_; }
+  static inline std::size_t sink_ = 0;
+};
+
 /// `a * b`, or false when it overflows `std::size_t`.
 constexpr auto checked_mul(std::size_t a, std::size_t b, std::size_t& out) noexcept -> bool {
   if (a != 0 && b > std::numeric_limits<std::size_t>::max() / a) return false;
@@ -148,7 +155,9 @@ class extents {
     }
   }
 
-  [[no_unique_address]] std::array<std::size_t, rank_dynamic()> dynamic_{};
+  using storage = std::conditional_t<rank_dynamic() == 0, detail::no_dynamic_extents,
+                                     std::array<std::size_t, rank_dynamic()>>;
+  [[no_unique_address]] storage dynamic_{};
 };
 
 /// `extents` with every axis dynamic.

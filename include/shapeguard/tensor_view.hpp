@@ -46,7 +46,7 @@ class tensor_view {
   /// A rank-1 view of a span (static length when the span has one).
   template <class U, std::size_t N>
     requires(rank() == 1 && std::is_convertible_v<U (*)[], T (*)[]> &&
-             std::is_constructible_v<Extents, extents<N>>)
+             std::is_constructible_v<Extents, shapeguard::extents<N>>)
   constexpr explicit(static_extent(0) != dyn && N == dyn) tensor_view(std::span<U, N> s)
       : data_(s.data()), extents_(to_extents(s)) {}
 
@@ -72,8 +72,8 @@ class tensor_view {
   /// From a row-major `std::mdspan`.
   template <class U, class IndexType, std::size_t... F, class Accessor>
     requires(std::is_convertible_v<U (*)[], T (*)[]> &&
-             std::is_constructible_v<Extents, extents<F...>>)
-  constexpr explicit(!std::is_convertible_v<extents<F...>, Extents>)
+             std::is_constructible_v<Extents, shapeguard::extents<F...>>)
+  constexpr explicit(!std::is_convertible_v<shapeguard::extents<F...>, Extents>)
       tensor_view(const std::mdspan<U, std::extents<IndexType, F...>, std::layout_right,
                                     Accessor>& m)
       : data_(m.data_handle()), extents_(from_std(m.extents())) {}
@@ -103,14 +103,14 @@ class tensor_view {
     if constexpr (N == dyn && static_extent(0) == dyn) {
       return Extents(s.size());
     } else {
-      return Extents(extents<N>(s.size()));
+      return Extents(shapeguard::extents<N>(s.size()));
     }
   }
 #if defined(__cpp_lib_mdspan)
   template <class IndexType, std::size_t... F>
   static constexpr auto from_std(const std::extents<IndexType, F...>& e) -> Extents {
     return [&]<std::size_t... R>(std::index_sequence<R...>) {
-      return Extents(extents<F...>(e.extent(R)...));
+      return Extents(shapeguard::extents<F...>(e.extent(R)...));
     }(std::make_index_sequence<sizeof...(F)>{});
   }
 #endif
