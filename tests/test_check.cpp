@@ -346,6 +346,16 @@ TEST_CASE("ranks that fit neither encoding are rank mismatches", "[check][rank_m
   CHECK_THAT(no_class_axis.message(), Contains("pass integer class indices"));
 }
 
+TEST_CASE("integer [N, 1] labels: drop the trailing axis", "[check][rank_mismatch]") {
+  std::vector<float> x(4 * 3);
+  std::vector<std::int64_t> y = {0, 2, 1, 1};
+  const auto r = sg::try_check(matrix(x.data(), 4, 3),
+                               sg::tensor_view<const std::int64_t, sg::dims<2>>(y.data(), 4, 1));
+  CHECK(r.kind() == sg::error_kind::rank_mismatch);
+  CHECK_THAT(r.message(), Contains("labels [4, 1] have rank 2, not 1"));
+  CHECK_THAT(r.message(), Contains("drop the trailing axis"));
+}
+
 TEST_CASE("null data with elements is refused", "[check][invalid_option]") {
   std::vector<std::int64_t> labels = {0, 1};
   const matrix logits(nullptr, 2, 3);

@@ -85,8 +85,11 @@ auto check_ranks(const typename Traits::logits_view& logits,
                  const typename Traits::labels_view& labels) -> check_result {
   if constexpr (!Traits::rank_ok) {
     const char* hint = SHAPEGUARD_HINT_RANK;
-    if (Traits::indices && !Traits::explicit_encoding &&
-        Traits::labels_rank == Traits::logits_rank)
+    if (Traits::indices && Traits::labels_rank == Traits::logits_rank &&
+        labels.extent(Traits::labels_rank - 1) == 1)
+      hint = "[N, 1] labels for [N, C] logits: " SHAPEGUARD_HINT_TRAILING_AXIS;
+    else if (Traits::indices && !Traits::explicit_encoding &&
+             Traits::labels_rank == Traits::logits_rank)
       hint = SHAPEGUARD_HINT_LOOKS_ONE_HOT;
     else if (!Traits::indices && !Traits::explicit_encoding &&
              Traits::labels_rank + 1 == Traits::logits_rank)

@@ -64,6 +64,10 @@ constexpr void assert_integer_labels_rank() {
   static_assert(LabelsRank == ExpectedRank, SHAPEGUARD_MSG_LOOKS_ONE_HOT);
 }
 template <std::size_t LabelsRank, std::size_t ExpectedRank>
+constexpr void assert_integer_labels_trailing_axis() {
+  static_assert(LabelsRank == ExpectedRank, SHAPEGUARD_MSG_TRAILING);
+}
+template <std::size_t LabelsRank, std::size_t ExpectedRank>
 constexpr void assert_floating_labels_rank() {
   static_assert(LabelsRank == ExpectedRank, SHAPEGUARD_MSG_NO_CLASS_AXIS);
 }
@@ -91,7 +95,11 @@ constexpr void assert_static_compatible() {
   static_assert(Traits::logits_ranked, SHAPEGUARD_OP ": " SHAPEGUARD_HINT_LOGITS_RANK);
   if constexpr (!Traits::rank_ok) {
     constexpr auto got = Traits::labels_rank, want = Traits::expected_labels_rank;
-    if constexpr (Traits::indices && !Traits::explicit_encoding && got == Traits::logits_rank)
+    if constexpr (Traits::indices && got == Traits::logits_rank &&
+                  Traits::labels_view::static_extent(got - 1) == 1)
+      assert_integer_labels_trailing_axis<got, want>();
+    else if constexpr (Traits::indices && !Traits::explicit_encoding &&
+                       got == Traits::logits_rank)
       assert_integer_labels_rank<got, want>();
     else if constexpr (!Traits::indices && !Traits::explicit_encoding &&
                        got + 1 == Traits::logits_rank)
