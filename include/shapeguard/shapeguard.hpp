@@ -9,6 +9,7 @@
 #include "compatible.hpp"
 #include "errors.hpp"
 #include "extents.hpp"
+#include "isa.hpp"
 #include "labels.hpp"
 #include "options.hpp"
 #include "outputs.hpp"

@@ -1,0 +1,184 @@
+#pragma once
+// The AVX2+FMA vector layer: 8 floats or 4 doubles per register. Tails use vmaskmov loads and
+// stores, which neither read nor write the lanes left out, with the mask taken from a sliding
+// window over a constant table.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "exp_constants.hpp"
+#include "target.hpp"
+
+#if SHAPEGUARD_SIMD_X86
+
+#define SHAPEGUARD_V256 SHAPEGUARD_SIMD_INLINE SHAPEGUARD_TARGET_AVX2
+
+namespace shapeguard::detail::simd {
+
+// 8 all-ones lanes then 8 zero lanes: loading 8 lanes at offset 8 - n gives a mask of n lanes.
+alignas(64) inline constexpr std::int32_t avx2_mask_table32[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
+                                                                   0,  0,  0,  0,  0,  0,  0,  0};
+alignas(64) inline constexpr std::int64_t avx2_mask_table64[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
+
+struct avx2_f32 {
+  using value_type = float;
+  using reg = __m256;
+  using mask = __m256;  // all-ones lanes where true
+  using exp_constants = exp_f32;
+  static constexpr std::size_t width = 8;
+  static constexpr bool exp_shifts = true;
+  static constexpr float exp_highest = exp_f32::highest_shift;
+
+  SHAPEGUARD_V256 static reg zero() { return _mm256_setzero_ps(); }
+  SHAPEGUARD_V256 static reg set1(float v) { return _mm256_set1_ps(v); }
+  SHAPEGUARD_V256 static __m256i tail_bits(std::size_t n) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(avx2_mask_table32 + 8 - n));
+  }
+  SHAPEGUARD_V256 static mask tail_mask(std::size_t n) {
+    return _mm256_castsi256_ps(tail_bits(n));
+  }
+  SHAPEGUARD_V256 static mask lane_mask(std::size_t i) {
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_castsi256_ps(
+        _mm256_cmpeq_epi32(lanes, _mm256_set1_epi32(static_cast<int>(i))));
+  }
+
+  SHAPEGUARD_V256 static reg load(const float* p) { return _mm256_loadu_ps(p); }
+  SHAPEGUARD_V256 static reg load(const double* p) {
+    return _mm256_set_m128(_mm256_cvtpd_ps(_mm256_loadu_pd(p + 4)),
+                           _mm256_cvtpd_ps(_mm256_loadu_pd(p)));
+  }
+  SHAPEGUARD_V256 static reg load_tail(const float* p, std::size_t n, float fill) {
+    const __m256i m = tail_bits(n);
+    return _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, m),
+                            _mm256_castsi256_ps(m));
+  }
+  SHAPEGUARD_V256 static reg load_tail(const double* p, std::size_t n, float fill) {
+    const __m256d f = _mm256_set1_pd(double(fill));
+    const __m256i mlo = _mm256_loadu_si256(
+        reinterpret_cast<const __m256i*>(avx2_mask_table64 + 4 - (n < 4 ? n : 4)));
+    const __m256d lo = _mm256_blendv_pd(f, _mm256_maskload_pd(p, mlo), _mm256_castsi256_pd(mlo));
+    __m256d hi = f;
+    if (n > 4) {  // p + 4 is only formed when it lies inside the row
+      const __m256i mhi =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(avx2_mask_table64 + 8 - n));
+      hi = _mm256_blendv_pd(f, _mm256_maskload_pd(p + 4, mhi), _mm256_castsi256_pd(mhi));
+    }
+    return _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo));
+  }
+  SHAPEGUARD_V256 static void store(float* p, reg v) { _mm256_storeu_ps(p, v); }
+  SHAPEGUARD_V256 static void store_tail(float* p, std::size_t n, reg v) {
+    _mm256_maskstore_ps(p, tail_bits(n), v);
+  }
+
+  SHAPEGUARD_V256 static reg add(reg a, reg b) { return _mm256_add_ps(a, b); }
+  SHAPEGUARD_V256 static reg sub(reg a, reg b) { return _mm256_sub_ps(a, b); }
+  SHAPEGUARD_V256 static reg mul(reg a, reg b) { return _mm256_mul_ps(a, b); }
+  SHAPEGUARD_V256 static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
+  SHAPEGUARD_V256 static reg fnmadd(reg a, reg b, reg c) { return _mm256_fnmadd_ps(a, b, c); }
+  // vmaxps returns its second operand when either is NaN: NaN in x is skipped
+  SHAPEGUARD_V256 static reg max_ignore_nan(reg x, reg acc) { return _mm256_max_ps(x, acc); }
+  SHAPEGUARD_V256 static reg clamp(reg x, float lo, float hi) {
+    return _mm256_min_ps(_mm256_set1_ps(hi), _mm256_max_ps(_mm256_set1_ps(lo), x));
+  }
+  SHAPEGUARD_V256 static reg select(mask m, reg a, reg b) { return _mm256_blendv_ps(b, a, m); }
+  SHAPEGUARD_V256 static mask nonzero(reg a) {
+    return _mm256_cmp_ps(a, _mm256_setzero_ps(), _CMP_NEQ_UQ);
+  }
+  SHAPEGUARD_V256 static mask less(reg a, reg b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+  SHAPEGUARD_V256 static mask greater(reg a, reg b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
+  SHAPEGUARD_V256 static float reduce_max(reg v) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
+  }
+  SHAPEGUARD_V256 static double reduce_add(reg v) {
+    const __m256d s = _mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)),
+                                    _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+    __m128d h = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));
+    h = _mm_add_sd(h, _mm_unpackhi_pd(h, h));
+    return _mm_cvtsd_f64(h);
+  }
+  // p * 2^n: the low bits of `biased` hold n + 127 (see exp_constants.hpp)
+  SHAPEGUARD_V256 static reg exp_scale(reg p, reg biased, reg /*n*/) {
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(biased), 23)));
+  }
+};
+
+struct avx2_f64 {
+  using value_type = double;
+  using reg = __m256d;
+  using mask = __m256d;
+  using exp_constants = exp_f64;
+  static constexpr std::size_t width = 4;
+  static constexpr bool exp_shifts = true;
+  static constexpr double exp_highest = exp_f64::highest_shift;
+
+  SHAPEGUARD_V256 static reg zero() { return _mm256_setzero_pd(); }
+  SHAPEGUARD_V256 static reg set1(double v) { return _mm256_set1_pd(v); }
+  SHAPEGUARD_V256 static __m256i tail_bits(std::size_t n) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(avx2_mask_table64 + 4 - n));
+  }
+  SHAPEGUARD_V256 static mask tail_mask(std::size_t n) {
+    return _mm256_castsi256_pd(tail_bits(n));
+  }
+  SHAPEGUARD_V256 static mask lane_mask(std::size_t i) {
+    const __m256i lanes = _mm256_setr_epi64x(0, 1, 2, 3);
+    return _mm256_castsi256_pd(
+        _mm256_cmpeq_epi64(lanes, _mm256_set1_epi64x(static_cast<long long>(i))));
+  }
+
+  SHAPEGUARD_V256 static reg load(const double* p) { return _mm256_loadu_pd(p); }
+  SHAPEGUARD_V256 static reg load(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
+  SHAPEGUARD_V256 static reg load_tail(const double* p, std::size_t n, double fill) {
+    const __m256i m = tail_bits(n);
+    return _mm256_blendv_pd(_mm256_set1_pd(fill), _mm256_maskload_pd(p, m),
+                            _mm256_castsi256_pd(m));
+  }
+  SHAPEGUARD_V256 static reg load_tail(const float* p, std::size_t n, double fill) {
+    const __m128i m =
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(avx2_mask_table32 + 8 - n));
+    return _mm256_blendv_pd(_mm256_set1_pd(fill), _mm256_cvtps_pd(_mm_maskload_ps(p, m)),
+                            tail_mask(n));
+  }
+  SHAPEGUARD_V256 static void store(double* p, reg v) { _mm256_storeu_pd(p, v); }
+  SHAPEGUARD_V256 static void store_tail(double* p, std::size_t n, reg v) {
+    _mm256_maskstore_pd(p, tail_bits(n), v);
+  }
+
+  SHAPEGUARD_V256 static reg add(reg a, reg b) { return _mm256_add_pd(a, b); }
+  SHAPEGUARD_V256 static reg sub(reg a, reg b) { return _mm256_sub_pd(a, b); }
+  SHAPEGUARD_V256 static reg mul(reg a, reg b) { return _mm256_mul_pd(a, b); }
+  SHAPEGUARD_V256 static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_pd(a, b, c); }
+  SHAPEGUARD_V256 static reg fnmadd(reg a, reg b, reg c) { return _mm256_fnmadd_pd(a, b, c); }
+  SHAPEGUARD_V256 static reg max_ignore_nan(reg x, reg acc) { return _mm256_max_pd(x, acc); }
+  SHAPEGUARD_V256 static reg clamp(reg x, double lo, double hi) {
+    return _mm256_min_pd(_mm256_set1_pd(hi), _mm256_max_pd(_mm256_set1_pd(lo), x));
+  }
+  SHAPEGUARD_V256 static reg select(mask m, reg a, reg b) { return _mm256_blendv_pd(b, a, m); }
+  SHAPEGUARD_V256 static mask nonzero(reg a) {
+    return _mm256_cmp_pd(a, _mm256_setzero_pd(), _CMP_NEQ_UQ);
+  }
+  SHAPEGUARD_V256 static mask less(reg a, reg b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
+  SHAPEGUARD_V256 static mask greater(reg a, reg b) { return _mm256_cmp_pd(a, b, _CMP_GT_OQ); }
+  SHAPEGUARD_V256 static double reduce_max(reg v) {
+    __m128d m = _mm_max_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    m = _mm_max_sd(m, _mm_unpackhi_pd(m, m));
+    return _mm_cvtsd_f64(m);
+  }
+  SHAPEGUARD_V256 static double reduce_add(reg v) {
+    __m128d h = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    h = _mm_add_sd(h, _mm_unpackhi_pd(h, h));
+    return _mm_cvtsd_f64(h);
+  }
+  SHAPEGUARD_V256 static reg exp_scale(reg p, reg biased, reg /*n*/) {
+    return _mm256_mul_pd(p, _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(biased), 52)));
+  }
+};
+
+}  // namespace shapeguard::detail::simd
+
+#undef SHAPEGUARD_V256
+
+#endif  // SHAPEGUARD_SIMD_X86

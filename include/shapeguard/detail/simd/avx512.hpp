@@ -1,0 +1,151 @@
+#pragma once
+// The AVX-512 vector layer: 16 floats or 8 doubles per register, tails through mask registers
+// (masked loads do not touch the lanes they leave out, so reading a row's tail never reads past
+// its end).
+
+#include <cstddef>
+
+#include "exp_constants.hpp"
+#include "target.hpp"
+
+#if SHAPEGUARD_SIMD_X86
+
+#define SHAPEGUARD_V512 SHAPEGUARD_SIMD_INLINE SHAPEGUARD_TARGET_AVX512
+
+namespace shapeguard::detail::simd {
+
+struct avx512_f32 {
+  using value_type = float;
+  using reg = __m512;
+  using mask = __mmask16;
+  using exp_constants = exp_f32;
+  static constexpr std::size_t width = 16;
+  static constexpr bool exp_shifts = false;  // 2^n by scalef
+  static constexpr float exp_highest = exp_f32::highest_scalef;
+
+  SHAPEGUARD_V512 static reg zero() { return _mm512_setzero_ps(); }
+  SHAPEGUARD_V512 static reg set1(float v) { return _mm512_set1_ps(v); }
+  // n in [0, width]
+  SHAPEGUARD_V512 static mask tail_mask(std::size_t n) {
+    return static_cast<mask>((1u << n) - 1u);
+  }
+  SHAPEGUARD_V512 static mask lane_mask(std::size_t i) { return static_cast<mask>(1u << i); }
+
+  SHAPEGUARD_V512 static reg load(const float* p) { return _mm512_loadu_ps(p); }
+  SHAPEGUARD_V512 static reg load(const double* p) {
+    const __m256 lo = _mm512_cvtpd_ps(_mm512_loadu_pd(p));
+    const __m256 hi = _mm512_cvtpd_ps(_mm512_loadu_pd(p + 8));
+    return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+  }
+  // The first n lanes from p, the others `fill`; n < width.
+  SHAPEGUARD_V512 static reg load_tail(const float* p, std::size_t n, float fill) {
+    return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), tail_mask(n), p);
+  }
+  SHAPEGUARD_V512 static reg load_tail(const double* p, std::size_t n, float fill) {
+    const __m512d f = _mm512_set1_pd(double(fill));
+    const auto m = static_cast<unsigned>(tail_mask(n));
+    const __m256 lo = _mm512_cvtpd_ps(_mm512_mask_loadu_pd(f, static_cast<__mmask8>(m), p));
+    // p + 8 is only formed when it lies inside the row
+    const __m256 hi = n > 8 ? _mm512_cvtpd_ps(_mm512_mask_loadu_pd(
+                                  f, static_cast<__mmask8>(m >> 8), p + 8))
+                            : _mm256_set1_ps(fill);
+    return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+  }
+  SHAPEGUARD_V512 static void store(float* p, reg v) { _mm512_storeu_ps(p, v); }
+  SHAPEGUARD_V512 static void store_tail(float* p, std::size_t n, reg v) {
+    _mm512_mask_storeu_ps(p, tail_mask(n), v);
+  }
+
+  SHAPEGUARD_V512 static reg add(reg a, reg b) { return _mm512_add_ps(a, b); }
+  SHAPEGUARD_V512 static reg sub(reg a, reg b) { return _mm512_sub_ps(a, b); }
+  SHAPEGUARD_V512 static reg mul(reg a, reg b) { return _mm512_mul_ps(a, b); }
+  SHAPEGUARD_V512 static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
+  SHAPEGUARD_V512 static reg fnmadd(reg a, reg b, reg c) { return _mm512_fnmadd_ps(a, b, c); }
+  // max(x, acc) where a NaN in x is skipped: vmaxps returns its second operand when either
+  // operand is NaN, which is the scalar reference's `x > m ? x : m`.
+  SHAPEGUARD_V512 static reg max_ignore_nan(reg x, reg acc) { return _mm512_max_ps(x, acc); }
+  // x limited to [lo, hi], NaN kept (the NaN operand is the second one).
+  SHAPEGUARD_V512 static reg clamp(reg x, float lo, float hi) {
+    return _mm512_min_ps(_mm512_set1_ps(hi), _mm512_max_ps(_mm512_set1_ps(lo), x));
+  }
+  SHAPEGUARD_V512 static reg select(mask m, reg a, reg b) { return _mm512_mask_blend_ps(m, b, a); }
+  // a != 0, true for NaN like the scalar `a != 0`
+  SHAPEGUARD_V512 static mask nonzero(reg a) {
+    return _mm512_cmp_ps_mask(a, _mm512_setzero_ps(), _CMP_NEQ_UQ);
+  }
+  SHAPEGUARD_V512 static mask less(reg a, reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+  SHAPEGUARD_V512 static mask greater(reg a, reg b) {
+    return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ);
+  }
+  // Only for registers without NaN (accumulators of max_ignore_nan).
+  SHAPEGUARD_V512 static float reduce_max(reg v) { return _mm512_reduce_max_ps(v); }
+  SHAPEGUARD_V512 static double reduce_add(reg v) {
+    const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
+    const __m512d hi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1));
+    return _mm512_reduce_add_pd(_mm512_add_pd(lo, hi));
+  }
+  // p * 2^n, n integral
+  SHAPEGUARD_V512 static reg exp_scale(reg p, reg /*biased*/, reg n) {
+    return _mm512_scalef_ps(p, n);
+  }
+};
+
+struct avx512_f64 {
+  using value_type = double;
+  using reg = __m512d;
+  using mask = __mmask8;
+  using exp_constants = exp_f64;
+  static constexpr std::size_t width = 8;
+  static constexpr bool exp_shifts = false;
+  static constexpr double exp_highest = exp_f64::highest_scalef;
+
+  SHAPEGUARD_V512 static reg zero() { return _mm512_setzero_pd(); }
+  SHAPEGUARD_V512 static reg set1(double v) { return _mm512_set1_pd(v); }
+  SHAPEGUARD_V512 static mask tail_mask(std::size_t n) {
+    return static_cast<mask>((1u << n) - 1u);
+  }
+  SHAPEGUARD_V512 static mask lane_mask(std::size_t i) { return static_cast<mask>(1u << i); }
+
+  SHAPEGUARD_V512 static reg load(const double* p) { return _mm512_loadu_pd(p); }
+  SHAPEGUARD_V512 static reg load(const float* p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
+  SHAPEGUARD_V512 static reg load_tail(const double* p, std::size_t n, double fill) {
+    return _mm512_mask_loadu_pd(_mm512_set1_pd(fill), tail_mask(n), p);
+  }
+  SHAPEGUARD_V512 static reg load_tail(const float* p, std::size_t n, double fill) {
+    const __m256 v = _mm256_mask_loadu_ps(_mm256_setzero_ps(), tail_mask(n), p);
+    return _mm512_mask_blend_pd(tail_mask(n), _mm512_set1_pd(fill), _mm512_cvtps_pd(v));
+  }
+  SHAPEGUARD_V512 static void store(double* p, reg v) { _mm512_storeu_pd(p, v); }
+  SHAPEGUARD_V512 static void store_tail(double* p, std::size_t n, reg v) {
+    _mm512_mask_storeu_pd(p, tail_mask(n), v);
+  }
+
+  SHAPEGUARD_V512 static reg add(reg a, reg b) { return _mm512_add_pd(a, b); }
+  SHAPEGUARD_V512 static reg sub(reg a, reg b) { return _mm512_sub_pd(a, b); }
+  SHAPEGUARD_V512 static reg mul(reg a, reg b) { return _mm512_mul_pd(a, b); }
+  SHAPEGUARD_V512 static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_pd(a, b, c); }
+  SHAPEGUARD_V512 static reg fnmadd(reg a, reg b, reg c) { return _mm512_fnmadd_pd(a, b, c); }
+  SHAPEGUARD_V512 static reg max_ignore_nan(reg x, reg acc) { return _mm512_max_pd(x, acc); }
+  SHAPEGUARD_V512 static reg clamp(reg x, double lo, double hi) {
+    return _mm512_min_pd(_mm512_set1_pd(hi), _mm512_max_pd(_mm512_set1_pd(lo), x));
+  }
+  SHAPEGUARD_V512 static reg select(mask m, reg a, reg b) { return _mm512_mask_blend_pd(m, b, a); }
+  SHAPEGUARD_V512 static mask nonzero(reg a) {
+    return _mm512_cmp_pd_mask(a, _mm512_setzero_pd(), _CMP_NEQ_UQ);
+  }
+  SHAPEGUARD_V512 static mask less(reg a, reg b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
+  SHAPEGUARD_V512 static mask greater(reg a, reg b) {
+    return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ);
+  }
+  SHAPEGUARD_V512 static double reduce_max(reg v) { return _mm512_reduce_max_pd(v); }
+  SHAPEGUARD_V512 static double reduce_add(reg v) { return _mm512_reduce_add_pd(v); }
+  SHAPEGUARD_V512 static reg exp_scale(reg p, reg /*biased*/, reg n) {
+    return _mm512_scalef_pd(p, n);
+  }
+};
+
+}  // namespace shapeguard::detail::simd
+
+#undef SHAPEGUARD_V512
+
+#endif  // SHAPEGUARD_SIMD_X86

@@ -1,0 +1,64 @@
+#pragma once
+// Constants of the vectorized exp shared by every vector layer.
+//
+// exp(x) = 2^n * exp(r) with n = round(x / ln 2) and r = x - n ln 2 in [-ln 2 / 2, ln 2 / 2].
+// r is formed with ln 2 split in two (Cody-Waite): with an FMA the product n * ln2_hi is exact
+// and x - n * ln2_hi is exact too (both are multiples of the same power of two and the
+// difference is small), so only the n * ln2_lo step rounds.
+//
+// float: exp(r) = 1 + (delta + r_lo) + c1 r + r^2 (c2 + c3 r + c4 r^2 + c5 r^3), a degree-5
+// polynomial fitted by a Remez exchange for the error in units in the last place of the result
+// (so errors below 1, where the ULP is half as large, weigh double): fitted error 0.92 ULP.
+// Its constant term 1 + delta (delta < 2^-24) is kept as 1 plus a small part, and r_lo (what
+// rounding r dropped) joins that small part, so that the result rounds once, at the final
+// addition of 1; exp(0) is exactly 1. Measured over every float in [-87.3, 0]: see the tests.
+// double: a degree-11 Remez fit for relative error (3.1e-18), evaluated by Horner's rule.
+
+namespace shapeguard::detail::simd {
+
+struct exp_f32 {
+  static constexpr float log2e = 0x1.715476p+0f;
+  static constexpr float ln2_hi = 0x1.62e430p-1f;
+  static constexpr float ln2_lo = -0x1.05c610p-29f;
+  // Adding this rounds x * log2e to an integer n held in the low mantissa bits, biased by the
+  // exponent bias, so shifting the sum's bits left by 23 gives the bits of 2^n.
+  static constexpr float round_bias = 0x1.8p23f + 127.0f;
+  // Below ln(FLT_MIN) the result would be subnormal: flushed to 0 instead.
+  static constexpr float lowest = -0x1.5d58a0p+6f;  // -87.33655
+  // Above this, n would reach 128 and the exponent shift would overflow: such inputs give +inf
+  // on the layers that shift (exp(88.376) is already 2.4e38). The fused kernel only evaluates
+  // x <= 0.
+  static constexpr float highest_shift = 88.376f;
+  // AVX-512's scalef saturates to +inf by itself; clamping keeps the reduction finite.
+  static constexpr float highest_scalef = 89.0f;
+  static constexpr float delta = 0x1.a655a4p-25f;
+  static constexpr float c1 = 0x1.fffff0p-1f;
+  static constexpr float c2 = 0x1.fffd48p-2f;
+  static constexpr float c3 = 0x1.555c4ep-3f;
+  static constexpr float c4 = 0x1.5755aap-5f;
+  static constexpr float c5 = 0x1.0f25c0p-7f;
+};
+
+struct exp_f64 {
+  static constexpr double log2e = 0x1.71547652b82fep+0;
+  static constexpr double ln2_hi = 0x1.62e42fefa39efp-1;
+  static constexpr double ln2_lo = 0x1.abc9e3b39803fp-56;
+  static constexpr double round_bias = 0x1.8p52 + 1023.0;
+  static constexpr double lowest = -0x1.6232bdd7abcd2p+9;  // ln(DBL_MIN) = -708.396
+  static constexpr double highest_shift = 709.43;
+  static constexpr double highest_scalef = 710.0;
+  static constexpr double c0 = 0x1.0000000000000p+0;
+  static constexpr double c1 = 0x1.0000000000000p+0;
+  static constexpr double c2 = 0x1.0000000000010p-1;
+  static constexpr double c3 = 0x1.55555555554a2p-3;
+  static constexpr double c4 = 0x1.555555554f370p-5;
+  static constexpr double c5 = 0x1.1111111130dd0p-7;
+  static constexpr double c6 = 0x1.6c16c187810c2p-10;
+  static constexpr double c7 = 0x1.a01a011059272p-13;
+  static constexpr double c8 = 0x1.a01992d10c9e6p-16;
+  static constexpr double c9 = 0x1.71df451c45e1ap-19;
+  static constexpr double c10 = 0x1.28b311bbb39f6p-22;
+  static constexpr double c11 = 0x1.ad66238d9d610p-26;
+};
+
+}  // namespace shapeguard::detail::simd

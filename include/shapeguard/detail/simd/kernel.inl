@@ -1,0 +1,410 @@
+// The fused softmax cross-entropy kernel, written once against a vector layer. This file has
+// no include guard on purpose: simd_kernels.hpp includes it once per instruction set, inside
+// that set's namespace, after defining
+//   SHAPEGUARD_SIMD_TARGET  the function attribute that enables the set (maybe empty)
+//   vf, vd                  the set's vector layer for float and for double
+// so that every function below is compiled for that set and inlines its intrinsics.
+//
+// Per row (formulas in rows.hpp):
+//   row fits in cache, gradient wanted:  1. max   2. e = exp(x - m) into grad, sums   3. scale
+//   grad in place. Logits come from memory once, the gradient goes back once.
+//   forward only, or a row too long for cache: blocks of block_elems: block max then exp and
+//   sums over the block while it is in L1, rescaling the running sums when the max grows
+//   (online softmax); the gradient, if wanted, is then one pass recomputing exp from logits.
+// Float sums run in vector registers for at most fold_elems elements and are then added into
+// double, so long rows keep float64-reference accuracy.
+
+#define SHAPEGUARD_SIMD_FN SHAPEGUARD_SIMD_TARGET
+#define SHAPEGUARD_SIMD_IN SHAPEGUARD_SIMD_INLINE SHAPEGUARD_SIMD_TARGET
+
+template <class T>
+struct vec_for;
+template <>
+struct vec_for<float> {
+  using type = vf;
+};
+template <>
+struct vec_for<double> {
+  using type = vd;
+};
+
+/// exp(x) lane-wise; see exp_constants.hpp. NaN stays NaN, x below ln(min normal) gives 0.
+template <class V>
+SHAPEGUARD_SIMD_IN auto vexp(typename V::reg x) -> typename V::reg {
+  using K = typename V::exp_constants;
+  using reg = typename V::reg;
+  using T = typename V::value_type;
+  const reg xc = V::clamp(x, K::lowest, V::exp_highest);
+  const reg bias = V::set1(K::round_bias);
+  const reg biased = V::fmadd(xc, V::set1(K::log2e), bias);
+  const reg n = V::sub(biased, bias);
+  const reg r_hi = V::fnmadd(n, V::set1(K::ln2_hi), xc);  // exact
+  const reg r = V::fnmadd(n, V::set1(K::ln2_lo), r_hi);
+  reg p;
+  if constexpr (std::is_same_v<T, float>) {
+    const reg r_lo = V::fnmadd(n, V::set1(K::ln2_lo), V::sub(r_hi, r));
+    reg s = V::fmadd(V::set1(K::c5), r, V::set1(K::c4));
+    s = V::fmadd(s, r, V::set1(K::c3));
+    s = V::fmadd(s, r, V::set1(K::c2));
+    const reg small = V::fmadd(V::mul(r, r), s, V::add(r_lo, V::set1(K::delta)));
+    p = V::add(V::set1(1.0f), V::fmadd(r, V::set1(K::c1), small));
+  } else {
+    p = V::fmadd(V::set1(K::c11), r, V::set1(K::c10));
+    p = V::fmadd(p, r, V::set1(K::c9));
+    p = V::fmadd(p, r, V::set1(K::c8));
+    p = V::fmadd(p, r, V::set1(K::c7));
+    p = V::fmadd(p, r, V::set1(K::c6));
+    p = V::fmadd(p, r, V::set1(K::c5));
+    p = V::fmadd(p, r, V::set1(K::c4));
+    p = V::fmadd(p, r, V::set1(K::c3));
+    p = V::fmadd(p, r, V::set1(K::c2));
+    p = V::fmadd(p, r, V::set1(K::c1));
+    p = V::fmadd(p, r, V::set1(K::c0));
+  }
+  reg out = V::exp_scale(p, biased, n);
+  out = V::select(V::less(x, V::set1(K::lowest)), V::zero(), out);
+  if constexpr (V::exp_shifts)
+    out = V::select(V::greater(x, V::set1(V::exp_highest)),
+                    V::set1(std::numeric_limits<T>::infinity()), out);
+  return out;
+}
+
+/// out[i] = exp(in[i]) with this set's vector exp (for tests).
+template <class T>
+SHAPEGUARD_SIMD_FN void exp_array(const T* in, T* out, std::size_t n) {
+  using V = typename vec_for<T>::type;
+  std::size_t i = 0;
+  for (; i + V::width <= n; i += V::width) V::store(out + i, vexp<V>(V::load(in + i)));
+  if (i < n) V::store_tail(out + i, n - i, vexp<V>(V::load_tail(in + i, n - i, T(0))));
+}
+
+template <class V>
+struct vec_sums {
+  typename V::reg s, gap, a;
+};
+
+template <class P>
+SHAPEGUARD_SIMD_IN auto offset(P* p, std::size_t c) -> P* {
+  return p ? p + c : p;
+}
+
+// Adds the coefficient terms of `width` (or, for Tail, n) classes from c on: gap gets
+// a_c * (m - x_c) = -a_c * d_c where a_c != 0, and a the sum of a_c (of w_c for smoothed class
+// indices). Lanes past a tail are zero in a and left out of gap. For dense targets
+// a_c = w_c * (t_c * keep + spread); for smoothed class indices a_c = spread * w_c, scaled later.
+template <class V, class U, simd::row_coeffs K, bool Weighted, bool Tail>
+SHAPEGUARD_SIMD_IN void add_terms(vec_sums<V>& acc, typename V::reg d, const U* t, const float* w,
+                                  std::size_t c, std::size_t n, typename V::reg keep,
+                                  typename V::reg spread) {
+  using T = typename V::value_type;
+  using reg = typename V::reg;
+  if constexpr (K == simd::row_coeffs::index_smooth) {
+    if constexpr (Weighted) {
+      const reg wv = Tail ? V::load_tail(w + c, n, T(0)) : V::load(w + c);
+      acc.gap = V::select(V::nonzero(wv), V::fnmadd(wv, d, acc.gap), acc.gap);
+      acc.a = V::add(acc.a, wv);
+    } else {
+      const reg gap = V::sub(acc.gap, d);
+      acc.gap = Tail ? V::select(V::tail_mask(n), gap, acc.gap) : gap;
+    }
+  } else if constexpr (K == simd::row_coeffs::dense) {
+    const reg tv = Tail ? V::load_tail(t + c, n, T(0)) : V::load(t + c);
+    reg a = V::fmadd(tv, keep, spread);
+    if constexpr (Weighted)
+      a = V::mul(a, Tail ? V::load_tail(w + c, n, T(0)) : V::load(w + c));
+    else if constexpr (Tail)
+      a = V::select(V::tail_mask(n), a, V::zero());
+    acc.a = V::add(acc.a, a);
+    acc.gap = V::select(V::nonzero(a), V::fnmadd(a, d, acc.gap), acc.gap);
+  }
+}
+
+template <class V>
+SHAPEGUARD_SIMD_IN void fold(simd::row_sums& out, const vec_sums<V>& acc,
+                             simd::row_coeffs k) {
+  out.s += V::reduce_add(acc.s);
+  if (k != simd::row_coeffs::index) {
+    out.gap += V::reduce_add(acc.gap);
+    out.a += V::reduce_add(acc.a);
+  }
+}
+
+/// max of x[0, n), NaN skipped; -inf when there is no number.
+template <class V>
+SHAPEGUARD_SIMD_FN auto row_max(const typename V::value_type* x, std::size_t n) ->
+    typename V::value_type {
+  using T = typename V::value_type;
+  constexpr std::size_t W = V::width;
+  const T lowest = -std::numeric_limits<T>::infinity();
+  typename V::reg m0 = V::set1(lowest), m1 = m0;
+  std::size_t c = 0;
+  for (; c + 2 * W <= n; c += 2 * W) {
+    m0 = V::max_ignore_nan(V::load(x + c), m0);
+    m1 = V::max_ignore_nan(V::load(x + c + W), m1);
+  }
+  if (c + W <= n) {
+    m0 = V::max_ignore_nan(V::load(x + c), m0);
+    c += W;
+  }
+  if (c < n) m1 = V::max_ignore_nan(V::load_tail(x + c, n - c, lowest), m1);
+  return V::reduce_max(V::max_ignore_nan(m0, m1));
+}
+
+/// Sums over x[0, n) against the reference m: s = sum exp(x - m) and the coefficient terms;
+/// with Store, exp(x - m) is written to g (which may be x).
+template <class V, class U, simd::row_coeffs K, bool Weighted, bool Store>
+SHAPEGUARD_SIMD_FN auto exp_pass(const typename V::value_type* x, typename V::value_type* g,
+                                 const U* t, const float* w, std::size_t n,
+                                 typename V::value_type m, typename V::value_type keep,
+                                 typename V::value_type spread) -> simd::row_sums {
+  using T = typename V::value_type;
+  using reg = typename V::reg;
+  constexpr std::size_t W = V::width;
+  const reg mv = V::set1(m), kv = V::set1(keep), sv = V::set1(spread);
+  simd::row_sums out;
+  std::size_t c = 0;
+  for (;;) {
+    vec_sums<V> acc{V::zero(), V::zero(), V::zero()};
+    const std::size_t end = n - c > simd::fold_elems ? c + simd::fold_elems : n;
+    for (; c + W <= end; c += W) {
+      const reg d = V::sub(V::load(x + c), mv);
+      const reg e = vexp<V>(d);
+      if constexpr (Store) V::store(g + c, e);
+      acc.s = V::add(acc.s, e);
+      add_terms<V, U, K, Weighted, false>(acc, d, t, w, c, W, kv, sv);
+    }
+    const bool last = end == n;
+    if (last && c < n) {
+      // lanes past the end hold -inf - m: exp gives 0 there, add_terms masks them
+      const reg d = V::sub(V::load_tail(x + c, n - c, -std::numeric_limits<T>::infinity()), mv);
+      const reg e = vexp<V>(d);
+      if constexpr (Store) V::store_tail(g + c, n - c, e);
+      acc.s = V::add(acc.s, e);
+      add_terms<V, U, K, Weighted, true>(acc, d, t, w, c, n - c, kv, sv);
+    }
+    fold<V>(out, acc, K);
+    if (last) return out;
+  }
+}
+
+// The gradient of `width` (or n) classes from e = exp(x - m): e * r - scale * a_c, except the
+// target class of an index row, which the caller fixes. keep and spread come pre-scaled.
+template <class V, class U, simd::row_coeffs K, bool Weighted, bool Tail>
+SHAPEGUARD_SIMD_IN auto grad_value(typename V::reg e, typename V::reg r, const U* t,
+                                   const float* w, std::size_t c, std::size_t n,
+                                   typename V::reg keep, typename V::reg spread) ->
+    typename V::reg {
+  using T = typename V::value_type;
+  using reg = typename V::reg;
+  reg g = V::mul(e, r);
+  if constexpr (K == simd::row_coeffs::index_smooth) {
+    if constexpr (Weighted)
+      g = V::fnmadd(spread, Tail ? V::load_tail(w + c, n, T(0)) : V::load(w + c), g);
+    else
+      g = V::sub(g, spread);
+  } else if constexpr (K == simd::row_coeffs::dense) {
+    reg a = V::fmadd(Tail ? V::load_tail(t + c, n, T(0)) : V::load(t + c), keep, spread);
+    if constexpr (Weighted) a = V::mul(a, Tail ? V::load_tail(w + c, n, T(0)) : V::load(w + c));
+    g = V::sub(g, a);
+  }
+  return g;
+}
+
+/// Writes the gradient of x[0, n) from exp values already in g (Recompute: from x and m).
+template <class V, class U, simd::row_coeffs K, bool Weighted, bool Recompute>
+SHAPEGUARD_SIMD_FN void grad_pass(const typename V::value_type* x, typename V::value_type* g,
+                                  const U* t, const float* w, std::size_t n,
+                                  typename V::value_type m, typename V::value_type r,
+                                  typename V::value_type keep, typename V::value_type spread) {
+  using T = typename V::value_type;
+  using reg = typename V::reg;
+  constexpr std::size_t W = V::width;
+  const reg mv = V::set1(m), rv = V::set1(r), kv = V::set1(keep), sv = V::set1(spread);
+  std::size_t c = 0;
+  for (; c + W <= n; c += W) {
+    const reg e = Recompute ? vexp<V>(V::sub(V::load(x + c), mv)) : V::load(g + c);
+    V::store(g + c, grad_value<V, U, K, Weighted, false>(e, rv, t, w, c, W, kv, sv));
+  }
+  if (c < n) {
+    const reg e = Recompute ? vexp<V>(V::sub(
+                                  V::load_tail(x + c, n - c, -std::numeric_limits<T>::infinity()), mv))
+                            : V::load_tail(g + c, n - c, T(0));
+    V::store_tail(g + c, n - c, grad_value<V, U, K, Weighted, true>(e, rv, t, w, c, n - c, kv, sv));
+  }
+}
+
+template <class V>
+SHAPEGUARD_SIMD_FN void fill_row(typename V::value_type* g, std::size_t n,
+                                 typename V::value_type value) {
+  const typename V::reg v = V::set1(value);
+  std::size_t c = 0;
+  for (; c + V::width <= n; c += V::width) V::store(g + c, v);
+  if (c < n) V::store_tail(g + c, n - c, v);
+}
+
+/// The sums of a row read once: blocks of block_elems, each read twice while it is in L1 (max,
+/// then exp), the running sums rebased whenever a block raises the max. m = -inf means the row
+/// holds no number above -inf: its loss is NaN, as in the reference (exp(-inf - -inf)).
+template <class V, class U, simd::row_coeffs K, bool Weighted>
+SHAPEGUARD_SIMD_FN auto online_sums(const typename V::value_type* x, const U* t, const float* w,
+                                    std::size_t n, typename V::value_type keep,
+                                    typename V::value_type spread, typename V::value_type& m)
+    -> simd::row_sums {
+  using T = typename V::value_type;
+  constexpr std::size_t B = simd::block_bytes / sizeof(T);
+  std::size_t first = n < B ? n : B;
+  m = row_max<V>(x, first);
+  if (m == -std::numeric_limits<T>::infinity()) {
+    // Nothing to rebase from: take the whole row's max first (rare: a leading block of -inf).
+    first = n;
+    m = row_max<V>(x, n);
+    if (m == -std::numeric_limits<T>::infinity()) return {};
+  }
+  simd::row_sums sums = exp_pass<V, U, K, Weighted, false>(x, nullptr, t, w, first, m, keep, spread);
+  for (std::size_t c = first; c < n; c += B) {
+    const std::size_t len = n - c < B ? n - c : B;
+    const T block_max = row_max<V>(x + c, len);
+    if (block_max > m) {
+      sums.s *= std::exp(double(m) - double(block_max));
+      if constexpr (K != simd::row_coeffs::index) {
+        // each gap term a_c * (m - x_c) grows by a_c * (new m - m)
+        const double weight =
+            K == simd::row_coeffs::index_smooth && !Weighted ? double(c) : sums.a;
+        sums.gap += weight * (double(block_max) - double(m));
+      }
+      m = block_max;
+    }
+    const simd::row_sums b = exp_pass<V, U, K, Weighted, false>(
+        x + c, nullptr, offset(t, c), offset(w, c), len, m, keep, spread);
+    sums.s += b.s;
+    sums.gap += b.gap;
+    sums.a += b.a;
+  }
+  return sums;
+}
+
+template <class T, class U, simd::row_coeffs K, bool Weighted, bool Grad>
+SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
+  using V = typename vec_for<T>::type;
+  using reg = typename V::reg;
+  constexpr bool by_index = K != simd::row_coeffs::dense;
+  constexpr T nan = std::numeric_limits<T>::quiet_NaN();
+  constexpr T minus_inf = -std::numeric_limits<T>::infinity();
+  const std::size_t C = p.classes;
+  const double eps = p.smoothing, keep = 1.0 - eps, spread = eps / double(C);
+  const double scale = p.grad_scale;
+  const float* w = Weighted ? p.weights : nullptr;
+  // loop constants: exp_pass wants a_c's factors, grad_value the same times scale
+  const T keep_t = T(keep), spread_t = T(spread);
+  const T keep_g = T(scale * keep), spread_g = T(scale * spread);
+  const bool fits = C * sizeof(T) <= simd::cached_row_bytes;
+
+  double total = 0;
+  for (std::size_t i = 0; i < p.rows; ++i) {
+    const T* x = p.logits + i * C;
+    T* g = Grad ? p.grad + i * C : nullptr;
+    const U* t = by_index ? nullptr : p.targets + i * C;
+    std::size_t y = 0;
+    double wy = 0;
+    T xy = 0;
+    if constexpr (by_index) {
+      if (p.index[i] == p.ignore_index) {
+        if constexpr (Grad) fill_row<V>(g, C, T(0));
+        if (p.losses) p.losses[i] = T(0);
+        continue;
+      }
+      y = static_cast<std::size_t>(p.index[i]);
+      wy = p.weights ? double(p.weights[y]) : 1.0;
+      xy = x[y];  // read before the gradient may overwrite it (in place)
+    }
+
+    T m;
+    simd::row_sums sums;
+    reg e_short{};  // exp of a row that fits one register, kept for its gradient
+    const bool single = C <= V::width;
+    if (single) {
+      const reg xv = V::load_tail(x, C, minus_inf);
+      m = V::reduce_max(V::max_ignore_nan(xv, V::set1(minus_inf)));
+      const reg d = V::sub(xv, V::set1(m));
+      e_short = vexp<V>(d);
+      vec_sums<V> acc{e_short, V::zero(), V::zero()};
+      add_terms<V, U, K, Weighted, true>(acc, d, t, w, 0, C, V::set1(keep_t), V::set1(spread_t));
+      fold<V>(sums, acc, K);
+    } else if (Grad && fits) {
+      m = row_max<V>(x, C);
+      if (m != minus_inf) sums = exp_pass<V, U, K, Weighted, true>(x, g, t, w, C, m, keep_t, spread_t);
+    } else {
+      sums = online_sums<V, U, K, Weighted>(x, t, w, C, keep_t, spread_t, m);
+    }
+
+    if (m == minus_inf) {  // every logit -inf or NaN: NaN like the reference
+      if constexpr (Grad) fill_row<V>(g, C, nan);
+      if (p.losses) p.losses[i] = nan;
+      total += double(nan);
+      continue;
+    }
+
+    // A = sum a_c and the gap sum_{a_c != 0} a_c (m - x_c)
+    double A, gap, a_y = 0;
+    if constexpr (K == simd::row_coeffs::dense) {
+      A = sums.a;
+      gap = sums.gap;
+    } else {
+      const double hit = keep * wy;
+      A = hit + (K == simd::row_coeffs::index_smooth ? spread * p.weight_sum : 0.0);
+      gap = hit != 0 ? hit * (double(m) - double(xy)) : 0.0;
+      if constexpr (K == simd::row_coeffs::index_smooth) gap += spread * sums.gap;
+      a_y = wy * (keep + (K == simd::row_coeffs::index_smooth ? spread : 0.0));
+    }
+    const double loss = A * std::log(sums.s) + gap;
+    if (p.losses) p.losses[i] = T(loss);
+    total += loss;
+
+    if constexpr (Grad) {
+      const double ratio = scale * A / sums.s;
+      const T r = T(ratio);
+      if (single) {
+        reg gv = grad_value<V, U, K, Weighted, true>(e_short, V::set1(r), t, w, 0, C,
+                                                     V::set1(keep_g), V::set1(spread_g));
+        if constexpr (by_index)
+          gv = V::select(V::lane_mask(y), V::sub(gv, V::set1(T(scale * keep * wy))), gv);
+        V::store_tail(g, C, gv);
+      } else if (fits) {
+        const double e_y = by_index ? double(g[y]) : 0.0;
+        grad_pass<V, U, K, Weighted, false>(x, g, t, w, C, m, r, keep_g, spread_g);
+        if constexpr (by_index) g[y] = T(ratio * e_y - scale * a_y);
+      } else {
+        grad_pass<V, U, K, Weighted, true>(x, g, t, w, C, m, r, keep_g, spread_g);
+        if constexpr (by_index)
+          g[y] = T(ratio * std::exp(double(xy) - double(m)) - scale * a_y);
+      }
+    }
+  }
+  return total;
+}
+
+/// The fused kernel for one rows_problem on this instruction set.
+template <class T, class U>
+SHAPEGUARD_SIMD_FN auto fused_rows(const rows_problem<T, U>& p) -> double {
+  using simd::row_coeffs;
+  if (p.classes == 0) return scalar_rows(p);
+  const bool grad = p.grad != nullptr, weighted = p.weights != nullptr;
+  if (p.index) {
+    if (p.smoothing == 0)
+      return grad ? solve_rows<T, U, row_coeffs::index, false, true>(p)
+                  : solve_rows<T, U, row_coeffs::index, false, false>(p);
+    if (weighted)
+      return grad ? solve_rows<T, U, row_coeffs::index_smooth, true, true>(p)
+                  : solve_rows<T, U, row_coeffs::index_smooth, true, false>(p);
+    return grad ? solve_rows<T, U, row_coeffs::index_smooth, false, true>(p)
+                : solve_rows<T, U, row_coeffs::index_smooth, false, false>(p);
+  }
+  if (weighted)
+    return grad ? solve_rows<T, U, row_coeffs::dense, true, true>(p)
+                : solve_rows<T, U, row_coeffs::dense, true, false>(p);
+  return grad ? solve_rows<T, U, row_coeffs::dense, false, true>(p)
+              : solve_rows<T, U, row_coeffs::dense, false, false>(p);
+}
+
+#undef SHAPEGUARD_SIMD_FN
+#undef SHAPEGUARD_SIMD_IN

@@ -1,0 +1,141 @@
+#pragma once
+// The NEON (AArch64 Advanced SIMD) vector layer: 4 floats or 2 doubles per register. NEON has
+// no masked loads, so a tail goes through a small stack buffer (copied element-wise, never
+// past the row's end) and the vector code then runs on it unchanged.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "exp_constants.hpp"
+#include "target.hpp"
+
+#if SHAPEGUARD_SIMD_NEON
+
+#define SHAPEGUARD_VNEON SHAPEGUARD_SIMD_INLINE
+
+namespace shapeguard::detail::simd {
+
+struct neon_f32 {
+  using value_type = float;
+  using reg = float32x4_t;
+  using mask = uint32x4_t;
+  using exp_constants = exp_f32;
+  static constexpr std::size_t width = 4;
+  static constexpr bool exp_shifts = true;
+  static constexpr float exp_highest = exp_f32::highest_shift;
+
+  SHAPEGUARD_VNEON static reg zero() { return vdupq_n_f32(0.0f); }
+  SHAPEGUARD_VNEON static reg set1(float v) { return vdupq_n_f32(v); }
+  SHAPEGUARD_VNEON static mask tail_mask(std::size_t n) {
+    const std::uint32_t lanes[4] = {0, 1, 2, 3};
+    return vcltq_u32(vld1q_u32(lanes), vdupq_n_u32(static_cast<std::uint32_t>(n)));
+  }
+  SHAPEGUARD_VNEON static mask lane_mask(std::size_t i) {
+    const std::uint32_t lanes[4] = {0, 1, 2, 3};
+    return vceqq_u32(vld1q_u32(lanes), vdupq_n_u32(static_cast<std::uint32_t>(i)));
+  }
+
+  SHAPEGUARD_VNEON static reg load(const float* p) { return vld1q_f32(p); }
+  SHAPEGUARD_VNEON static reg load(const double* p) {
+    return vcvt_high_f32_f64(vcvt_f32_f64(vld1q_f64(p)), vld1q_f64(p + 2));
+  }
+  template <class S>
+  SHAPEGUARD_VNEON static reg load_tail(const S* p, std::size_t n, float fill) {
+    S buf[width] = {S(fill), S(fill), S(fill), S(fill)};
+    std::memcpy(buf, p, n * sizeof(S));
+    return load(buf);
+  }
+  SHAPEGUARD_VNEON static void store(float* p, reg v) { vst1q_f32(p, v); }
+  SHAPEGUARD_VNEON static void store_tail(float* p, std::size_t n, reg v) {
+    float buf[width];
+    vst1q_f32(buf, v);
+    std::memcpy(p, buf, n * sizeof(float));
+  }
+
+  SHAPEGUARD_VNEON static reg add(reg a, reg b) { return vaddq_f32(a, b); }
+  SHAPEGUARD_VNEON static reg sub(reg a, reg b) { return vsubq_f32(a, b); }
+  SHAPEGUARD_VNEON static reg mul(reg a, reg b) { return vmulq_f32(a, b); }
+  SHAPEGUARD_VNEON static reg fmadd(reg a, reg b, reg c) { return vfmaq_f32(c, a, b); }
+  SHAPEGUARD_VNEON static reg fnmadd(reg a, reg b, reg c) { return vfmsq_f32(c, a, b); }
+  // fmaxnm returns the number when one operand is NaN: NaN in x is skipped
+  SHAPEGUARD_VNEON static reg max_ignore_nan(reg x, reg acc) { return vmaxnmq_f32(x, acc); }
+  // fmax/fmin propagate NaN
+  SHAPEGUARD_VNEON static reg clamp(reg x, float lo, float hi) {
+    return vminq_f32(vmaxq_f32(x, vdupq_n_f32(lo)), vdupq_n_f32(hi));
+  }
+  SHAPEGUARD_VNEON static reg select(mask m, reg a, reg b) { return vbslq_f32(m, a, b); }
+  SHAPEGUARD_VNEON static mask nonzero(reg a) { return vmvnq_u32(vceqq_f32(a, vdupq_n_f32(0))); }
+  SHAPEGUARD_VNEON static mask less(reg a, reg b) { return vcltq_f32(a, b); }
+  SHAPEGUARD_VNEON static mask greater(reg a, reg b) { return vcgtq_f32(a, b); }
+  SHAPEGUARD_VNEON static float reduce_max(reg v) { return vmaxvq_f32(v); }
+  SHAPEGUARD_VNEON static double reduce_add(reg v) {
+    return vaddvq_f64(vaddq_f64(vcvt_f64_f32(vget_low_f32(v)), vcvt_high_f64_f32(v)));
+  }
+  SHAPEGUARD_VNEON static reg exp_scale(reg p, reg biased, reg /*n*/) {
+    return vmulq_f32(p, vreinterpretq_f32_s32(vshlq_n_s32(vreinterpretq_s32_f32(biased), 23)));
+  }
+};
+
+struct neon_f64 {
+  using value_type = double;
+  using reg = float64x2_t;
+  using mask = uint64x2_t;
+  using exp_constants = exp_f64;
+  static constexpr std::size_t width = 2;
+  static constexpr bool exp_shifts = true;
+  static constexpr double exp_highest = exp_f64::highest_shift;
+
+  SHAPEGUARD_VNEON static reg zero() { return vdupq_n_f64(0.0); }
+  SHAPEGUARD_VNEON static reg set1(double v) { return vdupq_n_f64(v); }
+  SHAPEGUARD_VNEON static mask tail_mask(std::size_t n) {
+    const std::uint64_t lanes[2] = {0, 1};
+    return vcltq_u64(vld1q_u64(lanes), vdupq_n_u64(static_cast<std::uint64_t>(n)));
+  }
+  SHAPEGUARD_VNEON static mask lane_mask(std::size_t i) {
+    const std::uint64_t lanes[2] = {0, 1};
+    return vceqq_u64(vld1q_u64(lanes), vdupq_n_u64(static_cast<std::uint64_t>(i)));
+  }
+
+  SHAPEGUARD_VNEON static reg load(const double* p) { return vld1q_f64(p); }
+  SHAPEGUARD_VNEON static reg load(const float* p) { return vcvt_f64_f32(vld1_f32(p)); }
+  template <class S>
+  SHAPEGUARD_VNEON static reg load_tail(const S* p, std::size_t n, double fill) {
+    S buf[width] = {S(fill), S(fill)};
+    std::memcpy(buf, p, n * sizeof(S));
+    return load(buf);
+  }
+  SHAPEGUARD_VNEON static void store(double* p, reg v) { vst1q_f64(p, v); }
+  SHAPEGUARD_VNEON static void store_tail(double* p, std::size_t n, reg v) {
+    double buf[width];
+    vst1q_f64(buf, v);
+    std::memcpy(p, buf, n * sizeof(double));
+  }
+
+  SHAPEGUARD_VNEON static reg add(reg a, reg b) { return vaddq_f64(a, b); }
+  SHAPEGUARD_VNEON static reg sub(reg a, reg b) { return vsubq_f64(a, b); }
+  SHAPEGUARD_VNEON static reg mul(reg a, reg b) { return vmulq_f64(a, b); }
+  SHAPEGUARD_VNEON static reg fmadd(reg a, reg b, reg c) { return vfmaq_f64(c, a, b); }
+  SHAPEGUARD_VNEON static reg fnmadd(reg a, reg b, reg c) { return vfmsq_f64(c, a, b); }
+  SHAPEGUARD_VNEON static reg max_ignore_nan(reg x, reg acc) { return vmaxnmq_f64(x, acc); }
+  SHAPEGUARD_VNEON static reg clamp(reg x, double lo, double hi) {
+    return vminq_f64(vmaxq_f64(x, vdupq_n_f64(lo)), vdupq_n_f64(hi));
+  }
+  SHAPEGUARD_VNEON static reg select(mask m, reg a, reg b) { return vbslq_f64(m, a, b); }
+  SHAPEGUARD_VNEON static mask nonzero(reg a) {
+    return vreinterpretq_u64_u32(vmvnq_u32(vreinterpretq_u32_u64(vceqq_f64(a, vdupq_n_f64(0)))));
+  }
+  SHAPEGUARD_VNEON static mask less(reg a, reg b) { return vcltq_f64(a, b); }
+  SHAPEGUARD_VNEON static mask greater(reg a, reg b) { return vcgtq_f64(a, b); }
+  SHAPEGUARD_VNEON static double reduce_max(reg v) { return vmaxvq_f64(v); }
+  SHAPEGUARD_VNEON static double reduce_add(reg v) { return vaddvq_f64(v); }
+  SHAPEGUARD_VNEON static reg exp_scale(reg p, reg biased, reg /*n*/) {
+    return vmulq_f64(p, vreinterpretq_f64_s64(vshlq_n_s64(vreinterpretq_s64_f64(biased), 52)));
+  }
+};
+
+}  // namespace shapeguard::detail::simd
+
+#undef SHAPEGUARD_VNEON
+
+#endif  // SHAPEGUARD_SIMD_NEON

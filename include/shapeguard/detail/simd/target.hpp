@@ -1,0 +1,26 @@
+#pragma once
+// Which vector layers this build compiles, and the function attributes that enable each
+// instruction set for one function at a time. Nothing here needs a -m flag: a binary built with
+// plain -O2 carries every layer and the dispatcher runs the best one the CPU has.
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SHAPEGUARD_SIMD_X86 1
+#include <immintrin.h>
+// Each instruction set is requested with the sets it builds on, so that every intrinsic of the
+// layer is usable inside the function whatever flags the including program was built with.
+#define SHAPEGUARD_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define SHAPEGUARD_TARGET_AVX512 \
+  __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")))
+#else
+#define SHAPEGUARD_SIMD_X86 0
+#endif
+
+#if defined(__aarch64__) && defined(__ARM_NEON)
+#define SHAPEGUARD_SIMD_NEON 1
+#include <arm_neon.h>
+#else
+#define SHAPEGUARD_SIMD_NEON 0
+#endif
+
+// Vector-layer operations are always inlined: a call per vector would cost more than the work.
+#define SHAPEGUARD_SIMD_INLINE inline __attribute__((always_inline))

@@ -1,0 +1,81 @@
+#pragma once
+// The fused SIMD kernels: simd/kernel.inl compiled once per instruction set this build can
+// carry, each in its own namespace (avx2_kernel, avx512_kernel, neon_kernel) with the matching
+// vector layer and function attribute.
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include "rows.hpp"
+#include "scalar_kernel.hpp"
+#include "simd/avx2.hpp"
+#include "simd/avx512.hpp"
+#include "simd/neon.hpp"
+
+namespace shapeguard::detail::simd {
+
+/// How a row's coefficients a_c arise (rows.hpp): they decide which sums the loops keep.
+enum class row_coeffs {
+  index,         ///< class index without smoothing: a_c is nonzero at the target only
+  index_smooth,  ///< class index with smoothing: spread * w_c everywhere, plus the target
+  dense,         ///< per-class targets
+};
+
+/// A row's sums in double: s = sum exp(x - m), gap = sum a_c (m - x_c), a = sum a_c.
+struct row_sums {
+  double s = 0, gap = 0, a = 0;
+};
+
+// Float lanes sum at most this many elements before their sums go into double: each lane then
+// adds at most fold_elems / width terms, which keeps the relative error of a row's sums near
+// 1e-7 however long the row.
+inline constexpr std::size_t fold_elems = 1024;
+// Rows whose logits take at most this many bytes are solved in three passes with the exp values
+// parked in the gradient (they stay in L2 between passes); longer rows use the online sums and
+// recompute exp for the gradient, so no pass reads back a gradient that left the cache.
+inline constexpr std::size_t cached_row_bytes = 256 * 1024;
+// Block of the online sums: read twice (max, then exp), the second time from L1.
+inline constexpr std::size_t block_bytes = 16 * 1024;
+
+}  // namespace shapeguard::detail::simd
+
+#if SHAPEGUARD_SIMD_X86
+// GCC 12's AVX-512 headers start many intrinsics from `__m512 y = y;` (_mm512_undefined_ps),
+// which its -W(maybe-)uninitialized then reports at every inlined use (GCC bug 105593).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+namespace shapeguard::detail::avx2_kernel {
+using vf = simd::avx2_f32;
+using vd = simd::avx2_f64;
+#define SHAPEGUARD_SIMD_TARGET SHAPEGUARD_TARGET_AVX2
+#include "simd/kernel.inl"
+#undef SHAPEGUARD_SIMD_TARGET
+}  // namespace shapeguard::detail::avx2_kernel
+
+namespace shapeguard::detail::avx512_kernel {
+using vf = simd::avx512_f32;
+using vd = simd::avx512_f64;
+#define SHAPEGUARD_SIMD_TARGET SHAPEGUARD_TARGET_AVX512
+#include "simd/kernel.inl"
+#undef SHAPEGUARD_SIMD_TARGET
+}  // namespace shapeguard::detail::avx512_kernel
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#endif
+
+#if SHAPEGUARD_SIMD_NEON
+namespace shapeguard::detail::neon_kernel {
+using vf = simd::neon_f32;
+using vd = simd::neon_f64;
+#define SHAPEGUARD_SIMD_TARGET
+#include "simd/kernel.inl"
+#undef SHAPEGUARD_SIMD_TARGET
+}  // namespace shapeguard::detail::neon_kernel
+#endif

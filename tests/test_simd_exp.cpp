@@ -1,0 +1,142 @@
+// The vectorized exp of every instruction set this machine runs, against std::exp in double
+// (float) and in long double (double).
+#include <shapeguard/isa.hpp>
+#include <shapeguard/detail/dispatch.hpp>
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+namespace sg = shapeguard;
+
+namespace {
+
+auto vector_isas() -> std::vector<sg::isa> {
+  std::vector<sg::isa> out;
+  for (sg::isa a : sg::supported_isas())
+    if (a != sg::isa::scalar) out.push_back(a);
+  return out;
+}
+
+// |got - want| in units in the last place of a float of want's binade (want a normal float).
+auto ulps_f32(float got, double want) -> double {
+  const auto exponent = std::bit_cast<std::uint64_t>(want) & 0x7ff0000000000000u;
+  const double ulp = std::bit_cast<double>(exponent - (std::uint64_t(23) << 52));
+  return std::abs(double(got) - want) / ulp;
+}
+
+auto ulps_f64(double got, long double want) -> double {
+  return double(std::abs((long double)got - want) / std::ldexp(1.0L, std::ilogb(want) - 52));
+}
+
+}  // namespace
+
+TEST_CASE("float exp: every float in [-87.3, 0] within 2 ULP", "[simd][exp]") {
+  const auto isas = vector_isas();
+  if (isas.empty()) SUCCEED("no vector instruction set on this machine");
+  // Negative floats ordered by magnitude are ordered by their bit patterns.
+  const std::uint32_t first = std::bit_cast<std::uint32_t>(-0.0f);
+  const std::uint32_t last = std::bit_cast<std::uint32_t>(-87.3f);
+  constexpr std::size_t chunk = 1 << 16;
+  std::vector<float> in(chunk), out(chunk);
+  std::vector<double> want(chunk);
+  std::vector<double> worst(isas.size(), 0.0);
+  std::vector<float> worst_at(isas.size(), 0.0f);
+  std::uint64_t count = 0;
+  for (std::uint64_t b = first; b <= last;) {
+    std::size_t n = 0;
+    for (; n < chunk && b <= last; ++n, ++b) {
+      in[n] = std::bit_cast<float>(static_cast<std::uint32_t>(b));
+      want[n] = std::exp(double(in[n]));
+    }
+    count += n;
+    for (std::size_t k = 0; k < isas.size(); ++k) {
+      sg::detail::exp_array_for<float>(isas[k])(in.data(), out.data(), n);
+      for (std::size_t i = 0; i < n; ++i) {
+        const double u = ulps_f32(out[i], want[i]);
+        if (!(u <= worst[k])) {  // also catches NaN
+          worst[k] = std::isnan(u) ? std::numeric_limits<double>::infinity() : u;
+          worst_at[k] = in[i];
+        }
+      }
+    }
+  }
+  CHECK(count == std::uint64_t(last - first) + 1);
+  for (std::size_t k = 0; k < isas.size(); ++k) {
+    INFO(sg::to_string(isas[k]) << ": max error " << worst[k] << " ULP at x = " << worst_at[k]
+                                << " over " << count << " floats");
+    WARN(sg::to_string(isas[k]) << " float exp max error " << worst[k] << " ULP at "
+                                << worst_at[k]);
+    CHECK(worst[k] <= 2.0);
+  }
+}
+
+TEST_CASE("double exp: dense sample of [-708.39, 0] within 2 ULP", "[simd][exp]") {
+  std::mt19937_64 rng(42);
+  std::uniform_real_distribution<double> wide(-708.39, 0.0), narrow(-1.0, 0.0);
+  std::vector<double> in;
+  for (int i = 0; i < 4'000'000; ++i) in.push_back(wide(rng));
+  for (int i = 0; i < 1'000'000; ++i) in.push_back(narrow(rng));
+  // around every multiple of ln 2 / 2, where the reduced argument switches sign or n steps
+  for (int k = -2044; k <= 0; ++k) {
+    const double c = k * 0.34657359027997264;
+    for (double d : {-1e-9, -1e-13, 0.0, 1e-13, 1e-9})
+      if (c + d <= 0 && c + d >= -708.39) in.push_back(c + d);
+  }
+  std::vector<double> out(in.size());
+  for (sg::isa a : vector_isas()) {
+    sg::detail::exp_array_for<double>(a)(in.data(), out.data(), in.size());
+    double worst = 0, worst_at = 0;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      const double u = ulps_f64(out[i], std::exp((long double)in[i]));
+      if (!(u <= worst)) {
+        worst = std::isnan(u) ? std::numeric_limits<double>::infinity() : u;
+        worst_at = in[i];
+      }
+    }
+    INFO(sg::to_string(a) << ": max error " << worst << " ULP at x = " << worst_at);
+    WARN(sg::to_string(a) << " double exp max error " << worst << " ULP at " << worst_at);
+    CHECK(worst <= 2.0);
+  }
+}
+
+TEMPLATE_TEST_CASE("exp: special values and the ends of the range", "[simd][exp]", float,
+                   double) {
+  using T = TestType;
+  using lim = std::numeric_limits<T>;
+  const T lowest = std::is_same_v<T, float> ? T(-87.336548f) : T(-708.3964185322641);
+  const std::vector<T> in = {T(0),          -T(0),        lim::quiet_NaN(), -lim::infinity(),
+                             lim::infinity(), T(-1000),   lowest * T(1.001), T(-1e-30),
+                             T(1),          T(10),        T(88),            T(100000)};
+  for (sg::isa a : vector_isas()) {
+    INFO(sg::to_string(a));
+    std::vector<T> out(in.size());
+    sg::detail::exp_array_for<T>(a)(in.data(), out.data(), in.size());
+    CHECK(out[0] == T(1));
+    CHECK(out[1] == T(1));
+    CHECK(std::isnan(out[2]));
+    CHECK(out[3] == T(0));
+    CHECK(out[4] == lim::infinity());
+    CHECK(out[5] == T(0));
+    CHECK(out[6] == T(0));  // flushed below the smallest normal result
+    CHECK(out[7] == T(1));
+    for (std::size_t i : {8u, 9u, 10u}) {
+      const long double want = std::exp((long double)in[i]);
+      CHECK(double(std::abs((long double)out[i] - want) / want) < 3 * double(lim::epsilon()));
+    }
+    CHECK(out[11] == lim::infinity());
+    // tails: every length below a register, lanes past n untouched
+    for (std::size_t n = 0; n <= 17; ++n) {
+      std::vector<T> x(n + 1, T(-0.5)), y(n + 1, T(7));
+      sg::detail::exp_array_for<T>(a)(x.data(), y.data(), n);
+      for (std::size_t i = 0; i < n; ++i)
+        CHECK(std::abs(double(y[i]) - std::exp(-0.5)) < 3e-7 * std::exp(-0.5));
+      CHECK(y[n] == T(7));
+    }
+  }
+}
