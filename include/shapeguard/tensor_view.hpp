@@ -53,11 +53,13 @@ class tensor_view {
   /// A rank-1 view of a vector.
   template <class U, class A>
     requires(rank() == 1 && std::is_convertible_v<U (*)[], T (*)[]>)
-  constexpr explicit(static_extent(0) != dyn) tensor_view(std::vector<U, A>& v)
+  constexpr explicit(rank() == 1 && static_extent(0) != dyn)
+      tensor_view(std::vector<U, A>& v)
       : tensor_view(std::span<U>(v)) {}
   template <class U, class A>
     requires(rank() == 1 && std::is_const_v<T> && std::is_convertible_v<const U (*)[], T (*)[]>)
-  constexpr explicit(static_extent(0) != dyn) tensor_view(const std::vector<U, A>& v)
+  constexpr explicit(rank() == 1 && static_extent(0) != dyn)
+      tensor_view(const std::vector<U, A>& v)
       : tensor_view(std::span<const U>(v)) {}
 
   /// From another view: implicit when it only adds const or makes axes dynamic; explicit
