@@ -1,0 +1,527 @@
+#!/usr/bin/env python3
+# Writes the golden files of shapeguard's softmax cross-entropy conformance suite.
+#
+# Regenerate (from the repository root, with Debian 12's python3-torch and python3-numpy):
+#
+#     /usr/bin/python3 tests/conformance/generate.py
+#
+# The output is deterministic (fixed seeds), so regenerating with the same torch version gives
+# the same files. CI never runs this script: tests/test_conformance.cpp reads the committed files.
+#
+# Every reference is computed by torch in float64. Logits, probability targets and class weights
+# are chosen exactly representable in float32 (probabilities are multiples of 2^-20 that sum to
+# exactly 1), so the float32 run of the C++ test sees the very inputs of the float64 reference.
+#
+# File format (text, one record per line, values separated by single spaces):
+#
+#     # comment lines (the header: this command, the torch version)
+#     case <name>
+#     source torch|masked
+#     shape <d0> ... <dk>          logits shape, class axis last (torch's class axis is moved)
+#     kind indices|onehot|probs    indices: class indices; onehot: the class indices given as
+#                                  one-hot rows; probs: probability rows
+#     reduction mean|sum|none
+#     ignore_index <int>
+#     smoothing <double>           the float32 value of ce_options::label_smoothing
+#     weights - | <C values>       class weights (float32 values, as hex)
+#     logits <values>              row-major, hex floats (float32 values), "-inf" for masks
+#     labels <ints>                kind indices/onehot: one per row
+#     targets <values>             kind probs: row-major, hex floats
+#     loss <value>                 reduction mean/sum
+#     losses <values>              reduction none: one per row
+#     grad <values>                d loss / d logits (none: row i holds d loss_i / d logits_i)
+#     unit <value>                 the size of the terms the outputs are made of, for the test's
+#                                  absolute error floor: max over rows of g * A_i, with A_i the
+#                                  sum of row i's coefficients a_c and g the gradient's scale
+#                                  (1 / denominator for mean, 0 if that is 0; else 1)
+#     end
+#
+# source torch: the expected values are torch.nn.functional.cross_entropy's.
+# source masked: torch gives NaN here, and shapeguard deliberately differs (README, Semantics):
+#   a -inf logit whose coefficient a_c is 0 contributes 0 (torch: 0 * -inf = NaN), and a mean
+#   whose denominator is 0 (every row ignored, an empty batch, every counted target weight 0) is 0
+#   with a zero gradient (torch: NaN). These expected values come from the documented formula,
+#   evaluated with torch in float64; the script checks that this formula agrees with torch on
+#   every case where torch's result is finite.
+
+import math
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+COMMAND = "/usr/bin/python3 tests/conformance/generate.py"
+OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
+PROB_BITS = 20  # probability targets are multiples of 2**-PROB_BITS
+
+torch.set_default_dtype(torch.float64)
+
+
+def f32(a):
+    """Rounds to float32 values, kept as float64."""
+    return np.asarray(a, dtype=np.float64).astype(np.float32).astype(np.float64)
+
+
+def hexf(v):
+    """A float32-exact value as a short C hex float ("-inf" for masks)."""
+    v = float(v)
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    if v == 0:
+        return "0"
+    m, e = math.frexp(abs(v))  # v = m * 2**e, m in [0.5, 1)
+    bits = int(m * (1 << 24))
+    assert bits / (1 << 24) == m, "not a float32 value"
+    # 0x1.<23 bits as 6 hex digits, trailing zeros dropped>p<e-1>
+    frac = (bits - (1 << 23)) << 1  # 24 bits after the point
+    digits = "%06x" % frac
+    digits = digits.rstrip("0")
+    s = "0x1" + ("." + digits if digits else "") + "p%d" % (e - 1)
+    return ("-" if v < 0 else "") + s
+
+
+def dec(v):
+    """An expected value: 15 significant digits (relative rounding error <= 5e-16)."""
+    v = float(v)
+    return "%.15g" % v if math.isfinite(v) else repr(v)
+
+
+class Case:
+    def __init__(self, name, shape, kind, reduction, logits, labels=None, targets=None,
+                 ignore_index=-100, smoothing=0.0, weights=None):
+        self.name = name
+        self.shape = tuple(shape)
+        self.kind = kind
+        self.reduction = reduction
+        self.logits = np.asarray(logits, dtype=np.float64).reshape(self.shape)
+        self.labels = None if labels is None else np.asarray(labels, dtype=np.int64).reshape(
+            self.shape[:-1])
+        self.targets = None if targets is None else np.asarray(targets, dtype=np.float64).reshape(
+            self.shape)
+        self.ignore_index = int(ignore_index)
+        self.smoothing = float(np.float32(smoothing))
+        self.weights = None if weights is None else f32(weights)
+        assert np.array_equal(self.logits, f32(self.logits))
+        if self.weights is not None:
+            assert self.weights.shape == (self.shape[-1],)
+
+
+def per_class_targets(case):
+    """Targets as rows with the logits' shape (kinds onehot and probs)."""
+    if case.kind == "probs":
+        return case.targets
+    C = case.shape[-1]
+    return np.eye(C)[case.labels.reshape(-1)].reshape(case.shape)
+
+
+def torch_reference(case):
+    """torch.nn.functional.cross_entropy in float64, class axis moved to where torch wants it."""
+    x = torch.tensor(case.logits, requires_grad=True)
+    xt = x.movedim(-1, 1) if x.dim() >= 2 else x
+    if case.kind == "indices":
+        tgt = torch.tensor(case.labels)
+    else:
+        t = torch.tensor(per_class_targets(case))
+        tgt = t.movedim(-1, 1) if t.dim() >= 2 else t
+    w = None if case.weights is None else torch.tensor(case.weights)
+    out = F.cross_entropy(xt, tgt, weight=w, ignore_index=case.ignore_index,
+                          reduction=case.reduction, label_smoothing=case.smoothing)
+    (out.sum() if case.reduction == "none" else out).backward()
+    return out.detach().numpy().copy(), x.grad.numpy().copy()
+
+
+def coefficients(case):
+    """a_c per row (README, Semantics), and the mean's denominator."""
+    C = case.shape[-1]
+    eps = case.smoothing
+    w = np.ones(C) if case.weights is None else case.weights
+    if case.kind == "indices":
+        y = case.labels.reshape(-1)
+        a = np.zeros((y.size, C))
+        denominator = 0.0
+        for i, k in enumerate(y):
+            if k == case.ignore_index:
+                continue
+            a[i] = eps / C * w
+            a[i, k] += (1 - eps) * w[k]
+            denominator += w[k]
+    else:
+        t = per_class_targets(case).reshape(-1, C)
+        a = w * ((1 - eps) * t + eps / C)
+        denominator = float(t.shape[0])
+    return a.reshape(case.shape), denominator
+
+
+def masked_reference(case):
+    """The documented formula: loss_i = -sum over a_c != 0 of a_c * log_softmax(x_i)_c."""
+    a, denominator = coefficients(case)
+    x = torch.tensor(case.logits, requires_grad=True)
+    at = torch.tensor(a)
+    lp = torch.log_softmax(x, dim=-1)
+    per = -torch.where(at != 0, at * lp, torch.zeros_like(lp)).sum(-1)
+    if case.reduction == "none":
+        out = per
+        per.sum().backward()
+    elif case.reduction == "sum":
+        out = per.sum()
+        out.backward()
+    else:
+        out = per.sum() / denominator if denominator > 0 else per.sum() * 0.0
+        out.backward()
+    return out.detach().numpy().copy(), x.grad.numpy().copy()
+
+
+def unit(case):
+    a, denominator = coefficients(case)
+    if a.size == 0:
+        return 0.0
+    g = 1.0
+    if case.reduction == "mean":
+        g = 1.0 / denominator if denominator > 0 else 0.0
+    return g * float(a.reshape(-1, case.shape[-1]).sum(axis=1).max())
+
+
+def finite(*arrays):
+    return all(np.all(np.isfinite(a)) for a in arrays)
+
+
+def solve(case):
+    """Expected outputs and their source; checks the documented formula against torch."""
+    t_out, t_grad = torch_reference(case)
+    m_out, m_grad = masked_reference(case)
+    assert finite(m_out, m_grad), case.name
+    if finite(t_out, t_grad):
+        scale = max(1.0, float(np.max(np.abs(t_out))) if t_out.size else 1.0)
+        gscale = max(1.0, float(np.max(np.abs(t_grad))) if t_grad.size else 1.0)
+        assert np.allclose(m_out, t_out, rtol=1e-12, atol=1e-12 * scale), case.name
+        assert np.allclose(m_grad, t_grad, rtol=1e-12, atol=1e-12 * gscale), case.name
+        return "torch", t_out, t_grad
+    return "masked", m_out, m_grad
+
+
+def write_case(f, case):
+    source, out, grad = solve(case)
+    f.write("case %s\n" % case.name)
+    f.write("source %s\n" % source)
+    f.write("shape %s\n" % " ".join(str(d) for d in case.shape))
+    f.write("kind %s\n" % case.kind)
+    f.write("reduction %s\n" % case.reduction)
+    f.write("ignore_index %d\n" % case.ignore_index)
+    f.write("smoothing %s\n" % dec(case.smoothing))
+    if case.weights is None:
+        f.write("weights -\n")
+    else:
+        f.write("weights %s\n" % " ".join(hexf(v) for v in case.weights))
+    f.write("logits %s\n" % " ".join(hexf(v) for v in case.logits.reshape(-1)))
+    if case.kind == "probs":
+        f.write("targets %s\n" % " ".join(hexf(v) for v in case.targets.reshape(-1)))
+    else:
+        f.write("labels %s\n" % " ".join(str(int(v)) for v in case.labels.reshape(-1)))
+    if case.reduction == "none":
+        f.write("losses %s\n" % " ".join(dec(v) for v in out.reshape(-1)))
+    else:
+        f.write("loss %s\n" % dec(out))
+    f.write("grad %s\n" % " ".join(dec(v) for v in grad.reshape(-1)))
+    f.write("unit %s\n" % dec(unit(case)))
+    f.write("end\n")
+    return source
+
+
+# ---- inputs ---------------------------------------------------------------------------------
+
+class Inputs:
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+
+    def logits(self, shape, scale=3.0, offset=0.0):
+        return f32(self.rng.standard_normal(shape) * scale + offset)
+
+    def labels(self, batch, C, forbid=()):
+        allowed = np.array([c for c in range(C) if c not in forbid])
+        return allowed[self.rng.integers(0, allowed.size, size=batch)]
+
+    def ignore_rows(self, labels, ignore_index, fraction=0.35):
+        """Sets some rows to ignore_index; keeps at least one counted row when there are two."""
+        flat = labels.reshape(-1).copy()
+        n = flat.size
+        if n == 0:
+            return labels
+        hit = self.rng.random(n) < fraction
+        if n >= 2:
+            hit[self.rng.integers(0, n)] = True  # at least one ignored row
+            keep = self.rng.integers(0, n)
+            hit[keep] = False                     # at least one counted row
+            if flat[keep] == ignore_index:        # an in-range ignore_index: move that label
+                flat[keep] = (ignore_index + 1) % max(self.C, 1)
+        flat[hit] = ignore_index
+        return flat.reshape(labels.shape)
+
+    def probabilities(self, shape, zero_columns=(), sparse=0.0):
+        """Rows of multiples of 2**-PROB_BITS summing exactly to 1."""
+        C = shape[-1]
+        rows = int(np.prod(shape[:-1], dtype=np.int64))
+        out = np.zeros((rows, C))
+        for i in range(rows):
+            alpha = self.rng.gamma(0.7, size=C) + 1e-3
+            alpha[list(zero_columns)] = 0
+            if sparse > 0 and C > 1:
+                drop = self.rng.random(C) < sparse
+                if (alpha * ~drop).sum() > 0:
+                    alpha = alpha * ~drop
+            p = alpha / alpha.sum()
+            counts = self.rng.multinomial(1 << PROB_BITS, p)
+            out[i] = counts / float(1 << PROB_BITS)
+            assert out[i].sum() == 1.0
+        return out.reshape(shape)
+
+    def weights(self, C, zeros=0):
+        w = f32(self.rng.uniform(0.25, 3.0, size=C))
+        if zeros:
+            w[self.rng.choice(C, size=min(zeros, C), replace=False)] = 0.0
+        return w
+
+
+def make_case(inp, name, shape, kind, reduction, ignore="none", smoothing=0.0, weighted=False,
+              zero_weights=0, scale=3.0, offset=0.0, logits=None, mask_columns=(),
+              sparse_targets=0.0):
+    """One case. ignore: none | default | inrange | outside | minus1 (class indices only)."""
+    shape = tuple(shape)
+    C = shape[-1]
+    batch = shape[:-1]
+    inp.C = C
+    if logits is None:
+        logits = inp.logits(shape, scale, offset)
+    weights = None
+    if weighted:
+        weights = inp.weights(C, zero_weights)
+        if mask_columns:
+            weights[list(mask_columns)] = 0.0
+    ignore_index = -100
+    labels = targets = None
+    if kind in ("indices", "onehot"):
+        labels = inp.labels(batch, C, forbid=mask_columns)
+        if kind == "indices" and ignore != "none":
+            ignore_index = {"default": -100, "inrange": min(1, C - 1), "outside": C + 7,
+                            "minus1": -1, "large": 1 << 40}[ignore]
+            labels = inp.ignore_rows(labels, ignore_index)
+    else:
+        targets = inp.probabilities(shape, zero_columns=mask_columns, sparse=sparse_targets)
+    if mask_columns:
+        logits = logits.copy()
+        logits[..., list(mask_columns)] = -np.inf
+    return Case(name, shape, kind, reduction, logits, labels=labels, targets=targets,
+                ignore_index=ignore_index, smoothing=smoothing, weights=weights)
+
+
+KINDS = ("indices", "onehot", "probs")
+REDUCTIONS = ("mean", "sum", "none")
+SMOOTHINGS = (0.0, 0.1, 0.3, 1.0)
+IGNORES = ("none", "default", "inrange", "outside", "minus1", "large")
+
+
+def shape_for(inp, k, max_c=12):
+    """Rotates through [C], [N, C], [B, T, C] and [N, H, W, C]."""
+    C = int(inp.rng.integers(2, max_c + 1))
+    form = k % 4
+    if form == 0:
+        return (int(inp.rng.integers(1, 9)), C)
+    if form == 1:
+        return (int(inp.rng.integers(1, 4)), int(inp.rng.integers(1, 5)), C)
+    if form == 2:
+        return (int(inp.rng.integers(1, 3)), int(inp.rng.integers(1, 3)),
+                int(inp.rng.integers(1, 4)), C)
+    return (C,) if k % 8 == 3 else (int(inp.rng.integers(2, 7)), C)
+
+
+def options_cases():
+    """Every combination: kind x reduction x weights x smoothing (x ignore for indices)."""
+    inp = Inputs(1)
+    cases = []
+    k = 0
+    for kind in KINDS:
+        for reduction in REDUCTIONS:
+            for weighted in (False, True):
+                for eps in SMOOTHINGS:
+                    for ignore in (IGNORES if kind == "indices" else ("none",)):
+                        shape = shape_for(inp, k)
+                        if ignore != "none" and len(shape) == 1:
+                            shape = (3,) + shape  # an unbatched sample is not ignored here
+                        name = "opt_%s_%s_%s_eps%s_ign-%s" % (
+                            kind, reduction, "w" if weighted else "now", eps, ignore)
+                        cases.append(make_case(inp, name, shape, kind, reduction, ignore, eps,
+                                               weighted, zero_weights=int(k % 5 == 4)))
+                        k += 1
+    return cases
+
+
+CLASS_COUNTS = list(range(1, 34)) + [63, 64, 65, 127, 128, 129, 255, 256, 257, 1000, 4099]
+
+
+def classes_cases():
+    """Class counts 1..33 (every C mod 16), around 64, 128 and 256, 1000 and 4099."""
+    inp = Inputs(2)
+    cases = []
+    k = 0
+    for C in CLASS_COUNTS:
+        variants = 2 if C >= 1000 else 3
+        for v in range(variants):
+            kind = KINDS[k % 3] if C < 1000 else ("indices", "probs")[v]
+            reduction = REDUCTIONS[(k // 3) % 3]
+            weighted = (k // 2) % 2 == 1
+            eps = SMOOTHINGS[(k // 5) % 4] if v != 0 else 0.0
+            ignore = ("none", "default", "inrange")[k % 3] if kind == "indices" else "none"
+            if C == 1 and ignore == "inrange":
+                ignore = "default"
+            rows = 1 if C >= 1000 else int(inp.rng.integers(1, 4 if C > 100 else 9))
+            if C >= 1000 and kind == "indices":
+                rows = 2
+            shape = (rows, C) if v != 2 else (2, int(inp.rng.integers(1, 4 if C < 100 else 2)), C)
+            name = "classes_C%d_%s_%s_%s_eps%s_ign-%s" % (
+                C, kind, reduction, "w" if weighted else "now", eps, ignore)
+            cases.append(make_case(inp, name, shape, kind, reduction, ignore, eps, weighted,
+                                   scale=float(1 + k % 4), sparse_targets=0.5 * (k % 2)))
+            k += 1
+    return cases
+
+
+def hard_cases():
+    """Scale 1e4, -inf masks, all-equal rows, a +1e3 offset."""
+    inp = Inputs(3)
+    cases = []
+    k = 0
+    for kind in KINDS:
+        for reduction in REDUCTIONS:
+            # huge logits: most softmax rows are one-hot up to rounding
+            for eps, weighted in ((0.0, False), (0.1, True)):
+                shape = (5, 7) if k % 2 == 0 else (2, 3, 9)
+                ignore = "default" if kind == "indices" and eps == 0 else "none"
+                cases.append(make_case(inp, "hard_scale1e4_%s_%s_eps%s_%s" % (
+                    kind, reduction, eps, "w" if weighted else "now"), shape, kind, reduction,
+                    ignore, eps, weighted, scale=1e4))
+                k += 1
+            # +1e3 offset
+            for eps, weighted in ((0.0, True), (0.3, False)):
+                shape = (6, 11) if k % 2 == 0 else (2, 2, 2, 5)
+                cases.append(make_case(inp, "hard_offset1e3_%s_%s_eps%s_%s" % (
+                    kind, reduction, eps, "w" if weighted else "now"), shape, kind, reduction,
+                    "none", eps, weighted, scale=2.0, offset=1e3))
+                k += 1
+            # all-equal rows (each row its own constant; one class count per reduction)
+            for C, eps, weighted in ((1, 0.0, False), (4, 0.1, True), (17, 0.0, False),
+                                     (33, 1.0, True)):
+                rows = 4
+                constant = f32(inp.rng.uniform(-50, 50, size=(rows, 1)))
+                x = np.repeat(constant, C, axis=1)
+                cases.append(make_case(inp, "hard_equal_C%d_%s_%s_eps%s_%s" % (
+                    C, kind, reduction, eps, "w" if weighted else "now"), (rows, C), kind,
+                    reduction, "none", eps, weighted, logits=x))
+                k += 1
+            # -inf masks: a set of masked columns; targets avoid them, and their weights are 0
+            # wherever smoothing would otherwise give them a coefficient
+            for eps, weighted, C, shape_kind in ((0.0, False, 8, 0), (0.2, True, 19, 1),
+                                                  (0.0, True, 33, 0), (1.0, True, 6, 2)):
+                masked = tuple(sorted(inp.rng.choice(C, size=max(1, C // 3), replace=False)))
+                shape = ((4, C), (2, 3, C), (2, 2, 2, C))[shape_kind]
+                cases.append(make_case(inp, "hard_neginf_C%d_%s_%s_eps%s_%s" % (
+                    C, kind, reduction, eps, "w" if weighted else "now"), shape, kind,
+                    reduction, "default" if kind == "indices" else "none", eps, weighted,
+                    mask_columns=masked, scale=4.0))
+                k += 1
+    # huge logits with masks in one row, class indices and probabilities
+    for kind in ("indices", "probs"):
+        cases.append(make_case(inp, "hard_scale1e4_neginf_%s" % kind, (3, 10), kind, "mean",
+                               "none", 0.1, True, mask_columns=(0, 9), scale=1e4))
+    return cases
+
+
+def edge_cases():
+    """Empty batches, every row ignored, zero denominators, C = 1, extreme ignore_index."""
+    inp = Inputs(4)
+    cases = []
+    for kind in KINDS:
+        for reduction in REDUCTIONS:
+            for shape in ((0, 5), (2, 0, 3)):
+                for weighted, eps in ((False, 0.0), (True, 0.1)):
+                    cases.append(make_case(
+                        inp, "edge_empty_%s_%s_%s_%s_eps%s" % (
+                            "x".join(map(str, shape)), kind, reduction,
+                            "w" if weighted else "now", eps),
+                        shape, kind, reduction, "none", eps, weighted))
+    for reduction in REDUCTIONS:
+        for ignore_index in (-100, 2, 99):
+            for weighted, eps in ((False, 0.0), (True, 0.25)):
+                shape = (4, 5) if ignore_index != 2 else (2, 3, 5)
+                x = inp.logits(shape)
+                labels = np.full(shape[:-1], ignore_index)
+                cases.append(Case("edge_all_ignored_%s_ign%d_%s_eps%s" % (
+                    reduction, ignore_index, "w" if weighted else "now", eps), shape,
+                    "indices", reduction, x, labels=labels, ignore_index=ignore_index,
+                    smoothing=eps, weights=inp.weights(5) if weighted else None))
+        # every counted row's target has weight 0 (the mean's denominator is 0)
+        for eps in (0.0, 0.1):
+            C = 6
+            w = inp.weights(C)
+            w[[1, 4]] = 0.0
+            labels = np.array([1, 4, -100, 1, 4])
+            cases.append(Case("edge_zero_target_weights_%s_eps%s" % (reduction, eps), (5, C),
+                              "indices", reduction, inp.logits((5, C)), labels=labels,
+                              smoothing=eps, weights=w))
+        # C = 1: the loss is 0 and so is the gradient, whatever the options
+        for kind in KINDS:
+            cases.append(make_case(inp, "edge_C1_%s_%s" % (kind, reduction), (6, 1), kind,
+                                   reduction, "default" if kind == "indices" else "none", 0.3,
+                                   True))
+        # a single unbatched sample
+        for kind in KINDS:
+            cases.append(make_case(inp, "edge_unbatched_%s_%s" % (kind, reduction), (9,), kind,
+                                   reduction, "none", 0.1, True))
+        # extreme ignore_index values: far outside any label type, and the int64 extremes
+        for ignore in ("large",):
+            cases.append(make_case(inp, "edge_ignore_%s_%s" % (ignore, reduction), (7, 4),
+                                   "indices", reduction, ignore, 0.1, True))
+        for ignore_index in (-(1 << 63), (1 << 63) - 1):
+            shape = (6, 5)
+            labels = inp.labels(shape[:-1], 5)
+            labels[[1, 4]] = ignore_index
+            cases.append(Case("edge_ignore_%d_%s" % (ignore_index, reduction), shape, "indices",
+                              reduction, inp.logits(shape), labels=labels,
+                              ignore_index=ignore_index, smoothing=0.2,
+                              weights=inp.weights(5)))
+    return cases
+
+
+GROUPS = {
+    "options": options_cases,
+    "classes": classes_cases,
+    "hard": hard_cases,
+    "edge": edge_cases,
+}
+
+
+def main():
+    os.makedirs(OUT_DIR, exist_ok=True)
+    total = 0
+    for group, make in GROUPS.items():
+        cases = make()
+        names = [c.name for c in cases]
+        assert len(set(names)) == len(names), "duplicate case names in %s" % group
+        path = os.path.join(OUT_DIR, "conformance_%s.txt" % group)
+        sources = {"torch": 0, "masked": 0}
+        with open(path, "w") as f:
+            f.write("# shapeguard softmax cross-entropy conformance cases: %s\n" % group)
+            f.write("# generated by: %s  (torch %s, float64; do not edit)\n" % (
+                COMMAND, torch.__version__))
+            f.write("# format: see tests/conformance/generate.py\n")
+            for case in cases:
+                sources[write_case(f, case)] += 1
+        total += len(cases)
+        print("%s: %d cases (%d from torch, %d masked), %d bytes" % (
+            os.path.relpath(path), len(cases), sources["torch"], sources["masked"],
+            os.path.getsize(path)))
+    print("total: %d cases" % total)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
