@@ -1,0 +1,432 @@
+// Every fused kernel this machine runs against the scalar reference (scalar_rows), on the same
+// rows_problem: loss sum, per-sample losses and gradient, across class counts that hit every
+// vector tail, both target kinds, weights, smoothing, ignore_index, in-place and forward-only
+// calls, hard logits and NaN.
+#include <shapeguard/shapeguard.hpp>
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+namespace sg = shapeguard;
+namespace sd = shapeguard::detail;
+
+namespace {
+
+auto kernel_isas() -> std::vector<sg::isa> {
+  std::vector<sg::isa> out;
+  for (sg::isa a : sg::supported_isas())
+    if (a != sg::isa::scalar) out.push_back(a);
+  return out;
+}
+
+// float: the contract's bound. double: the reference itself adds 131072 terms one by one, whose
+// rounding alone reaches ~1e-11 relative in the worst case.
+template <class T>
+constexpr double tolerance = std::is_same_v<T, float> ? 1e-5 : 1e-10;
+
+enum class kind { index, dense };
+
+struct options {
+  kind k = kind::index;
+  bool weights = false;
+  double smoothing = 0;
+  std::int64_t ignore_index = -100;
+  double grad_scale = 0.37;
+};
+
+// A problem and the buffers it points into.
+template <class T, class U>
+struct data {
+  std::size_t rows = 0, classes = 0;
+  std::vector<T> logits;
+  std::vector<std::int64_t> index;
+  std::vector<U> targets;
+  std::vector<float> weights;
+  options o;
+
+  auto problem() const -> sd::rows_problem<T, U> {
+    sd::rows_problem<T, U> p;
+    p.logits = logits.data();
+    p.rows = rows;
+    p.classes = classes;
+    if (o.k == kind::index) {
+      p.index = index.data();
+      p.ignore_index = o.ignore_index;
+    } else {
+      p.targets = targets.data();
+    }
+    p.smoothing = o.smoothing;
+    p.grad_scale = o.grad_scale;
+    p.weight_sum = double(classes);
+    if (o.weights) {
+      p.weights = weights.data();
+      p.weight_sum = 0;
+      for (float w : weights) p.weight_sum += double(w);
+    }
+    return p;
+  }
+
+  // a_c of row i (rows.hpp), to scale the gradient tolerance
+  auto coefficient(std::size_t i, std::size_t c) const -> double {
+    const double w = o.weights ? double(weights[c]) : 1.0;
+    const double spread = o.smoothing / double(classes);
+    if (o.k == kind::index) {
+      if (index[i] == o.ignore_index) return 0;
+      return w * ((std::size_t(index[i]) == c ? 1.0 - o.smoothing : 0.0) + spread);
+    }
+    return w * ((1.0 - o.smoothing) * double(targets[i * classes + c]) + spread);
+  }
+};
+
+template <class T, class U>
+auto make(std::size_t rows, std::size_t classes, options o, std::uint64_t seed = 1,
+          double spread = 3.0) -> data<T, U> {
+  std::mt19937_64 rng(seed + classes * 7919 + rows);
+  std::normal_distribution<double> normal(0.0, spread);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  data<T, U> d;
+  d.rows = rows;
+  d.classes = classes;
+  d.o = o;
+  d.logits.resize(rows * classes);
+  for (auto& x : d.logits) x = T(normal(rng));
+  d.index.resize(rows);
+  for (std::size_t i = 0; i < rows; ++i) {
+    d.index[i] = std::int64_t(rng() % classes);
+    if (i % 4 == 3) d.index[i] = o.ignore_index;  // some rows ignored
+  }
+  d.targets.resize(rows * classes);
+  for (std::size_t i = 0; i < rows; ++i) {
+    double sum = 0;
+    for (std::size_t c = 0; c < classes; ++c) {
+      const double t = unit(rng) < 0.3 ? 0.0 : unit(rng);  // zeros among them
+      d.targets[i * classes + c] = U(t);
+      sum += t;
+    }
+    for (std::size_t c = 0; c < classes && sum > 0; ++c)
+      d.targets[i * classes + c] = U(double(d.targets[i * classes + c]) / sum);
+  }
+  if (o.weights) {
+    d.weights.resize(classes);
+    for (std::size_t c = 0; c < classes; ++c) d.weights[c] = c % 5 == 2 ? 0.0f : float(2 * unit(rng));
+  }
+  return d;
+}
+
+struct result {
+  double total = 0;
+  std::vector<double> losses, grad;
+};
+
+template <class T, class U>
+auto run(sd::rows_kernel_fn<T, U> kernel, const data<T, U>& d, bool grad, bool in_place = false)
+    -> result {
+  auto p = d.problem();
+  std::vector<T> logits = d.logits, g(d.logits.size(), T(-777)), losses(d.rows, T(-777));
+  if (in_place) p.logits = logits.data();
+  p.grad = grad ? (in_place ? logits.data() : g.data()) : nullptr;
+  p.losses = losses.data();
+  result r;
+  r.total = kernel(p);
+  r.losses.assign(losses.begin(), losses.end());
+  if (grad) {
+    const auto& out = in_place ? logits : g;
+    r.grad.assign(out.begin(), out.end());
+  } else {
+    // forward only: the logits stay as they were (bitwise: they may hold NaN)
+    CHECK(std::memcmp(logits.data(), d.logits.data(), logits.size() * sizeof(T)) == 0);
+  }
+  return r;
+}
+
+auto same_special(double got, double want) -> bool {
+  if (std::isnan(want)) return std::isnan(got);
+  return got == want;
+}
+
+auto close(double got, double want, double tol) -> bool {
+  if (std::isnan(want) || std::isinf(want)) return same_special(got, want);
+  return std::abs(got - want) <= tol * std::abs(want) + 1e-300;
+}
+
+template <class T, class U>
+void compare(const data<T, U>& d, const result& got, const result& want, const std::string& what) {
+  INFO(what);
+  const double tol = tolerance<T>;
+  INFO("total " << got.total << " vs " << want.total);
+  CHECK(close(got.total, want.total, tol));
+  std::size_t bad_loss = 0, bad_grad = 0;
+  for (std::size_t i = 0; i < d.rows; ++i) {
+    if (!close(got.losses[i], want.losses[i], tol)) {
+      if (bad_loss++ == 0) {
+        UNSCOPED_INFO("row " << i << " loss " << got.losses[i] << " vs " << want.losses[i]);
+      }
+    }
+  }
+  const double floor = std::is_same_v<T, float> ? 1e-35 : 1e-300;
+  for (std::size_t j = 0; j < got.grad.size(); ++j) {
+    const double ref = want.grad[j];
+    const std::size_t i = j / d.classes, c = j % d.classes;
+    bool ok;
+    if (std::isnan(ref) || std::isinf(ref)) {
+      ok = same_special(got.grad[j], ref);
+    } else {
+      // |g - ref| against the two terms g subtracts: scale * A * p_c and scale * a_c
+      const double a = d.o.grad_scale * d.coefficient(i, c);
+      ok = std::abs(got.grad[j] - ref) <= tol * (std::abs(ref) + 2 * a) + floor;
+    }
+    if (!ok && bad_grad++ == 0) {
+      UNSCOPED_INFO("grad[" << i << ", " << c << "] " << got.grad[j] << " vs " << ref);
+    }
+  }
+  CHECK(bad_loss == 0);
+  CHECK(bad_grad == 0);
+}
+
+// Runs every kernel on `d` (with and without gradient, separate and in place) against the
+// reference.
+template <class T, class U>
+void check_all(const data<T, U>& d, const std::string& label) {
+  const result fwd_ref = run<T, U>(&sd::scalar_rows<T, U>, d, false);
+  const result ref = run<T, U>(&sd::scalar_rows<T, U>, d, true);
+  for (sg::isa a : kernel_isas()) {
+    const auto kernel = sd::rows_kernel_for<T, U>(a);
+    REQUIRE(kernel != nullptr);
+    const std::string what = label + " on " + std::string(sg::to_string(a));
+    compare(d, run<T, U>(kernel, d, true), ref, what + ", gradient");
+    compare(d, run<T, U>(kernel, d, false), fwd_ref, what + ", forward only");
+    if constexpr (std::is_same_v<T, U>) {
+      compare(d, run<T, U>(kernel, d, true, true), ref, what + ", in place");
+    }
+  }
+}
+
+auto describe(const options& o, std::size_t rows, std::size_t classes) -> std::string {
+  return std::string(o.k == kind::index ? "indices" : "targets") + (o.weights ? " weighted" : "") +
+         (o.smoothing != 0 ? " smoothed" : "") + " ignore=" + std::to_string(o.ignore_index) +
+         " " + std::to_string(rows) + "x" + std::to_string(classes);
+}
+
+const std::vector<options> option_sets = {
+    {kind::index, false, 0.0, -100, 0.37},  {kind::index, true, 0.0, -100, 1.0},
+    {kind::index, false, 0.1, -100, 0.37},  {kind::index, true, 0.25, 3, 0.01},
+    {kind::index, false, 1.0, -100, 0.5},   {kind::dense, false, 0.0, -100, 0.37},
+    {kind::dense, true, 0.0, -100, 2.0},    {kind::dense, true, 0.2, -100, 0.37},
+};
+
+auto class_counts() -> std::vector<std::size_t> {
+  std::vector<std::size_t> cs;
+  for (std::size_t c = 1; c <= 70; ++c) cs.push_back(c);
+  for (std::size_t c : std::vector<std::size_t>{127, 128, 129, 1000, 4099, 32000}) cs.push_back(c);
+  return cs;
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("fused kernels agree with the scalar reference", "[kernels]", float, double) {
+  using T = TestType;
+  if (kernel_isas().empty()) SUCCEED("no vector instruction set on this machine");
+  for (std::size_t C : class_counts()) {
+    const std::size_t rows = C <= 128 ? 9 : 5;
+    for (const options& o : option_sets) {
+      auto d = make<T, T>(rows, C, o);
+      check_all(d, describe(o, rows, C));
+    }
+  }
+}
+
+TEMPLATE_TEST_CASE("rows longer than the cache take the online path", "[kernels]", float,
+                   double) {
+  using T = TestType;
+  for (std::size_t C : std::vector<std::size_t>{std::size_t(70001), std::size_t(131072)}) {
+    for (const options& o : option_sets) {
+      auto d = make<T, T>(3, C, o);
+      check_all(d, describe(o, 3, C));
+    }
+    // the max in a late block: the running sums are rebased
+    options o{kind::dense, true, 0.1, -100, 0.37};
+    auto d = make<T, T>(2, C, o, 9);
+    for (std::size_t i = 0; i < 2; ++i)
+      for (std::size_t c = 0; c < C; ++c) d.logits[i * C + c] += T(double(c) * 1e-3);
+    check_all(d, "rising logits " + describe(o, 2, C));
+    options oi{kind::index, false, 0.3, -100, 0.37};
+    auto e = make<T, T>(2, C, oi, 10);
+    for (std::size_t c = 0; c < C; ++c) e.logits[c] += T(double(c) * 1e-3);
+    check_all(e, "rising logits " + describe(oi, 2, C));
+  }
+}
+
+TEST_CASE("float sums stay within 1e-5 of float64 over a 128K-class row", "[kernels]") {
+  // a row whose softmax mass is spread over every class, at an offset that makes float
+  // rounding of x - m matter
+  options o{kind::dense, false, 0.1, -100, 1.0};
+  auto d = make<float, float>(4, 131072, o, 3, 0.5);
+  for (auto& x : d.logits) x += 1000.0f;
+  check_all(d, "offset 1e3, 128K classes");
+}
+
+TEST_CASE("mixed logits and target types", "[kernels]") {
+  for (std::size_t C : std::vector<std::size_t>{3, 16, 17, 33, 1000}) {
+    options o{kind::dense, true, 0.1, -100, 0.5};
+    check_all(make<float, double>(5, C, o), "float logits, double targets " + std::to_string(C));
+    check_all(make<double, float>(5, C, o), "double logits, float targets " + std::to_string(C));
+  }
+}
+
+TEST_CASE("ignore_index inside and outside the class range", "[kernels]") {
+  for (std::int64_t ignore : {std::int64_t(-100), std::int64_t(0), std::int64_t(4), std::int64_t(37)}) {
+    for (double eps : {0.0, 0.2}) {
+      options o{kind::index, true, eps, ignore, 0.5};
+      auto d = make<float, float>(12, 37, o);
+      d.index[0] = ignore;
+      check_all(d, describe(o, 12, 37));
+      // ignored rows: loss 0, gradient row zero
+      for (sg::isa a : kernel_isas()) {
+        const result r = run<float, float>(sd::rows_kernel_for<float, float>(a), d, true);
+        CHECK(r.losses[0] == 0.0);
+        for (std::size_t c = 0; c < 37; ++c) CHECK(r.grad[c] == 0.0);
+      }
+    }
+  }
+}
+
+TEMPLATE_TEST_CASE("hard logits", "[kernels]", float, double) {
+  using T = TestType;
+  const T inf = std::numeric_limits<T>::infinity();
+  for (std::size_t C : std::vector<std::size_t>{5, 16, 40, 1000, 70001}) {
+    for (const options& o : option_sets) {
+      // large scale: most exp underflow
+      check_all(make<T, T>(6, C, o, 4, 1e4), "scale 1e4 " + describe(o, 6, C));
+      // all logits equal
+      auto eq = make<T, T>(6, C, o);
+      for (auto& x : eq.logits) x = T(2.5);
+      check_all(eq, "equal logits " + describe(o, 6, C));
+      // offset by 1e3
+      auto off = make<T, T>(6, C, o);
+      for (auto& x : off.logits) x += T(1000);
+      check_all(off, "offset 1e3 " + describe(o, 6, C));
+    }
+    // -inf logits where the target weight is 0: they contribute 0
+    options oi{kind::index, false, 0.0, -100, 0.37};
+    auto masked = make<T, T>(6, C, oi);
+    for (std::size_t i = 0; i < 6; ++i)
+      for (std::size_t c = 0; c < C; ++c)
+        if (c % 3 == 1 && std::int64_t(c) != masked.index[i]) masked.logits[i * C + c] = -inf;
+    check_all(masked, "-inf masks, indices " + std::to_string(C));
+    options ow{kind::index, true, 0.2, -100, 0.37};
+    auto wmask = make<T, T>(6, C, ow);
+    for (std::size_t i = 0; i < 6; ++i)
+      for (std::size_t c = 0; c < C; ++c)
+        if (wmask.weights[c] == 0.0f && std::int64_t(c) != wmask.index[i])
+          wmask.logits[i * C + c] = -inf;
+    check_all(wmask, "-inf masks on zero weights, smoothed " + std::to_string(C));
+    options od{kind::dense, false, 0.0, -100, 0.37};
+    auto dmask = make<T, T>(6, C, od);
+    for (std::size_t j = 0; j < dmask.logits.size(); ++j)
+      if (dmask.targets[j] == T(0)) dmask.logits[j] = -inf;
+    check_all(dmask, "-inf masks, targets " + std::to_string(C));
+    // a -inf logit whose coefficient is not 0 (smoothing): the loss is +inf on every path
+    options os{kind::index, false, 0.1, -100, 0.37};
+    auto inf_loss = make<T, T>(3, C, os);
+    inf_loss.logits[C / 2] = -inf;
+    check_all(inf_loss, "-inf under smoothing " + std::to_string(C));
+    for (sg::isa a : kernel_isas())
+      CHECK(run<T, T>(sd::rows_kernel_for<T, T>(a), inf_loss, false).losses[0] == double(inf));
+  }
+}
+
+TEMPLATE_TEST_CASE("NaN reaches its row's loss and gradient only", "[kernels]", float, double) {
+  using T = TestType;
+  const T nan = std::numeric_limits<T>::quiet_NaN(), inf = std::numeric_limits<T>::infinity();
+  for (std::size_t C : std::vector<std::size_t>{1, 7, 16, 17, 100, 70001}) {
+    for (const options& o : option_sets) {
+      auto d = make<T, T>(4, C, o);
+      d.index[0] = d.index[1] = d.index[2] = 0;
+      d.logits[C - 1] = nan;                            // row 0: NaN at the end
+      for (std::size_t c = 0; c < C; ++c) d.logits[C + c] = -inf;  // row 1: all -inf
+      d.logits[2 * C] = inf;                            // row 2: +inf
+      check_all(d, "NaN " + describe(o, 4, C));
+      for (sg::isa a : kernel_isas()) {
+        const result r = run<T, T>(sd::rows_kernel_for<T, T>(a), d, true);
+        CHECK(std::isnan(r.losses[0]));
+        CHECK(std::isnan(r.losses[1]));
+        CHECK(std::isnan(r.losses[2]));
+        CHECK(std::isnan(r.total));
+        for (std::size_t c = 0; c < 3 * C; ++c) CHECK(std::isnan(r.grad[c]));
+        if (o.k == kind::dense || d.index[3] != o.ignore_index) {
+          CHECK(std::isfinite(r.losses[3]));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("the loss is bitwise identical for any thread count", "[kernels][threads]") {
+  auto d = make<float, float>(3001, 1000, options{kind::index, true, 0.1, -100, 1.0}, 5);
+  sg::tensor_view<const float, sg::extents<sg::dyn, sg::dyn>> x(d.logits.data(), d.rows, d.classes);
+  sg::tensor_view<const std::int64_t, sg::extents<sg::dyn>> y(d.index.data(), d.rows);
+  for (sg::isa a : sg::supported_isas()) {
+    const sg::isa previous = sd::override_isa(a);
+    std::vector<float> g1(d.logits.size());
+    const float base = sg::softmax_cross_entropy(
+        x, y, sg::tensor_view<float, sg::extents<sg::dyn, sg::dyn>>(g1.data(), d.rows, d.classes),
+        {.label_smoothing = 0.1f, .class_weights = d.weights, .threads = 1});
+    for (std::size_t threads : std::vector<std::size_t>{2, 3, 8}) {
+      std::vector<float> g(d.logits.size());
+      const float loss = sg::softmax_cross_entropy(
+          x, y, sg::tensor_view<float, sg::extents<sg::dyn, sg::dyn>>(g.data(), d.rows, d.classes),
+          {.label_smoothing = 0.1f, .class_weights = d.weights, .threads = threads});
+      INFO(sg::to_string(a) << " threads " << threads);
+      CHECK(std::bit_cast<std::uint32_t>(loss) == std::bit_cast<std::uint32_t>(base));
+      CHECK(g == g1);
+    }
+    sd::override_isa(previous);
+  }
+}
+
+TEST_CASE("the public loss agrees across instruction sets", "[kernels][public]") {
+  for (std::size_t C : std::vector<std::size_t>{10, 1000, 32000}) {
+    const std::size_t N = C == 32000 ? 9 : 300;
+    auto d = make<float, float>(N, C, options{kind::index, false, 0.0, -100, 1.0}, 6);
+    for (auto& y : d.index) y = y < 0 ? 0 : y;
+    sg::tensor_view<const float, sg::extents<sg::dyn, sg::dyn>> x(d.logits.data(), N, C);
+    sg::tensor_view<const std::int64_t, sg::extents<sg::dyn>> y(d.index.data(), N);
+    auto solve = [&](sg::isa a, sg::ce_options o, std::vector<float>& g, std::vector<float>& per) {
+      const sg::isa previous = sd::override_isa(a);
+      CHECK(sg::active_isa() == a);
+      CHECK(sd::rows_kernel<float, float>() == sd::rows_kernel_for<float, float>(a));
+      g.assign(N * C, 0.0f);
+      per.assign(N, 0.0f);
+      const float loss = sg::softmax_cross_entropy(
+          x, y, sg::tensor_view<float, sg::extents<sg::dyn, sg::dyn>>(g.data(), N, C), o);
+      sg::softmax_cross_entropy(x, y, sg::per_sample(per), {.reduction = sg::reduction::none,
+                                                            .label_smoothing = o.label_smoothing});
+      sd::override_isa(previous);
+      return loss;
+    };
+    for (float eps : {0.0f, 0.1f}) {
+      const sg::ce_options o{.label_smoothing = eps};
+      std::vector<float> g0, p0;
+      const float ref = solve(sg::isa::scalar, o, g0, p0);
+      for (sg::isa a : kernel_isas()) {
+        INFO(sg::to_string(a) << " C=" << C << " eps=" << eps);
+        std::vector<float> g, p;
+        const float loss = solve(a, o, g, p);
+        CHECK(loss == Approx(ref).epsilon(1e-5));
+        for (std::size_t i = 0; i < N; ++i) CHECK(p[i] == Approx(p0[i]).epsilon(1e-5));
+        double worst = 0;
+        for (std::size_t j = 0; j < g.size(); ++j)
+          worst = std::max(worst, double(std::abs(g[j] - g0[j])) / (std::abs(double(g0[j])) + 1.0 / double(N)));
+        CHECK(worst <= 1e-5);
+      }
+    }
+  }
+}
