@@ -1,5 +1,6 @@
 // Numerics of the loss at scale: float results agree with a float64 reference to 1e-5 relative
-// at C = 128K (131072) classes and at 1e5 rows (API.md section 5).
+// at C = 128K (131072) classes and at 1e5 rows (API.md section 5), including 1e5 small losses
+// after a large one, which a float running sum would lose.
 //
 // The reference is computed here, independently of the library, in long double (64-bit
 // mantissa on x86-64: every sum below is exact to far better than the 1e-5 being tested). The
@@ -18,6 +19,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -116,13 +118,16 @@ auto relative_error(double got, ld ref) -> double {
   return double(std::fabs(ld(got) - ref) / std::fabs(ref));
 }
 
-/// The largest error of a gradient against the reference, in units of the allowed error
-/// (rtol times the entry's larger term); 0 allowed means exactly equal.
+/// The largest error of a gradient against the reference, in units of the allowed error:
+/// rtol times the entry's larger term, but at least the smallest normal T (a reference entry
+/// of exp(-2e4) has no float value but 0); 0 allowed means exactly equal.
 template <class T>
 auto worst_grad(const std::vector<T>& got, const reference& ref) -> double {
   double worst = 0;
   for (std::size_t i = 0; i < got.size(); ++i) {
-    const ld err = std::fabs(ld(got[i]) - ref.grad[i]), allowed = ld(rtol) * ref.term[i];
+    const ld err = std::fabs(ld(got[i]) - ref.grad[i]);
+    const ld allowed =
+        ref.term[i] == 0 ? 0 : std::max(ld(rtol) * ref.term[i], ld(std::numeric_limits<T>::min()));
     if (err == 0) continue;
     const double e = double(err / allowed);  // inf when allowed is 0, NaN propagates
     worst = std::isnan(e) ? INFINITY : std::max(worst, e);
@@ -293,5 +298,45 @@ TEST_CASE("numerics: 1e5 rows, float within 1e-5 of a float64 reference", "[nume
         else worst = per[i] == 0.0f ? worst : INFINITY;
       CHECK(worst <= rtol);
     }
+  }
+}
+
+TEST_CASE("numerics: 1e5 small losses after a large one, float within 1e-5", "[numerics]") {
+  // Row 0 is confidently wrong at logit scale 1e4 (loss 2e4); the 1e5 rows after it are
+  // confidently right (losses between 5e-5 and 5e-4, 2e-4 on average). A float running sum
+  // sits at 2e4, where a float's ulp is 2e-3, and drops every one of them: about 20 of 2e4,
+  // 1e-3 relative. The losses must be summed in a wider type.
+  constexpr std::size_t N = 100001, C = 10;
+  std::vector<float> x(N * C, 0.0f);
+  std::vector<std::int64_t> y(N);
+  x[0] = 1e4f;
+  x[1] = -1e4f;
+  y[0] = 1;
+  std::mt19937_64 gen(5);
+  std::uniform_real_distribution<float> margin(10.0f, 12.0f);
+  for (std::size_t i = 1; i < N; ++i) {
+    y[i] = std::int64_t(i % C);
+    x[i * C + std::size_t(y[i])] = margin(gen);
+  }
+  const auto mean = reference_indices(x, y, C, {}, 0, -100, true);
+  const auto sum = reference_indices(x, y, C, {}, 0, -100, false);
+  REQUIRE(sum.loss - 2e4L > 10);  // the small losses are worth more than 5e-4 of the total
+
+  std::vector<float> grad(N * C), losses(N);
+  const double total = scalar_kernel<float>(x, C, y.data(), nullptr, {}, 0, 1.0, grad, losses);
+  CHECK(relative_error(float(total), sum.loss) <= rtol);
+
+  sg::tensor_view<const float, sg::extents<sg::dyn, sg::dyn>> xv(x.data(), N, C);
+  for (const std::size_t threads : {std::size_t(1), std::size_t(4)}) {
+    INFO("threads = " << threads);
+    std::vector<float> g(N * C);
+    const float m = sg::softmax_cross_entropy(
+        xv, y, sg::tensor_view<float, sg::extents<sg::dyn, sg::dyn>>(g.data(), N, C),
+        {.threads = threads});
+    CHECK(relative_error(m, mean.loss) <= rtol);
+    CHECK(worst_grad(g, mean) <= 1.0);
+    const float s =
+        sg::softmax_cross_entropy(xv, y, {.reduction = sg::reduction::sum, .threads = threads});
+    CHECK(relative_error(s, sum.loss) <= rtol);
   }
 }
