@@ -40,6 +40,45 @@ inline constexpr std::size_t cached_row_bytes = 256 * 1024;
 // Block of the online sums: read twice (max, then exp), the second time from L1.
 inline constexpr std::size_t block_bytes = 16 * 1024;
 
+// Rows of at most one register are solved this many at a time, interleaved.
+inline constexpr std::size_t short_group = 4;
+
+/// Row losses waiting for their log: A * log(s) + gap is evaluated a batch at a time, away from
+/// the vector code (a call to log inside it would spill every register, row after row), and
+/// added to the total in row order.
+template <class T>
+class loss_batch {
+ public:
+  explicit loss_batch(T* losses) noexcept : losses_(losses) {}
+  void push(std::size_t row, double s, double a, double gap) {
+    if (n_ == size) drain();
+    row_[n_] = row;
+    s_[n_] = s;
+    a_[n_] = a;
+    gap_[n_++] = gap;
+  }
+  auto finish() -> double {
+    drain();
+    return total_;
+  }
+
+ private:
+  static constexpr std::size_t size = 64;
+  [[gnu::noinline]] void drain() {
+    for (std::size_t k = 0; k < n_; ++k) {
+      const double loss = a_[k] * std::log(s_[k]) + gap_[k];
+      if (losses_) losses_[row_[k]] = T(loss);
+      total_ += loss;
+    }
+    n_ = 0;
+  }
+  T* losses_;
+  std::size_t n_ = 0;
+  double total_ = 0;
+  std::size_t row_[size];
+  double s_[size], a_[size], gap_[size];
+};
+
 }  // namespace shapeguard::detail::simd
 
 #if SHAPEGUARD_SIMD_X86

@@ -283,10 +283,83 @@ SHAPEGUARD_SIMD_FN auto online_sums(const typename V::value_type* x, const U* t,
   return sums;
 }
 
+/// Rows that fit one register, `count` <= short_group of them (indices in `row`), interleaved
+/// so that the long dependency chain of each row (max, exp, sums, division) overlaps the
+/// others'. Missing members of a short group repeat the last row; their results are dropped.
+template <class T, class U, simd::row_coeffs K, bool Weighted, bool Grad>
+SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, U>& p, const std::size_t* row,
+                                   std::size_t count, simd::loss_batch<T>& out) {
+  using V = typename vec_for<T>::type;
+  using reg = typename V::reg;
+  constexpr std::size_t G = simd::short_group;
+  constexpr bool by_index = K != simd::row_coeffs::dense;
+  constexpr T minus_inf = -std::numeric_limits<T>::infinity();
+  const std::size_t C = p.classes;
+  const double eps = p.smoothing, keep = 1.0 - eps, spread = eps / double(C);
+  const double scale = p.grad_scale;
+  const float* w = Weighted ? p.weights : nullptr;
+  const reg keep_v = V::set1(T(keep)), spread_v = V::set1(T(spread));
+  const reg keep_g = V::set1(T(scale * keep)), spread_g = V::set1(T(scale * spread));
+
+  std::size_t r[G], y[G] = {};
+  double wy[G] = {};
+  T xy[G] = {}, m[G];
+  reg e[G];
+  simd::row_sums sums[G];
+#pragma GCC unroll 8
+  for (std::size_t k = 0; k < G; ++k) {
+    r[k] = row[k < count ? k : count - 1];
+    if constexpr (by_index) {
+      y[k] = static_cast<std::size_t>(p.index[r[k]]);
+      wy[k] = p.weights ? double(p.weights[y[k]]) : 1.0;
+      xy[k] = p.logits[r[k] * C + y[k]];
+    }
+  }
+#pragma GCC unroll 8
+  for (std::size_t k = 0; k < G; ++k) {
+    const reg xv = V::load_tail(p.logits + r[k] * C, C, minus_inf);
+    m[k] = V::reduce_max(V::max_ignore_nan(xv, V::set1(minus_inf)));
+    const reg d = V::sub(xv, V::set1(m[k]));
+    e[k] = vexp<V>(d);
+    vec_sums<V> acc{e[k], V::zero(), V::zero()};
+    const U* t = by_index ? nullptr : p.targets + r[k] * C;
+    add_terms<V, U, K, Weighted, true>(acc, d, t, w, 0, C, keep_v, spread_v);
+    fold<V>(sums[k], acc, K);
+  }
+#pragma GCC unroll 8
+  for (std::size_t k = 0; k < G; ++k) {
+    double A, gap;
+    if constexpr (K == simd::row_coeffs::dense) {
+      A = sums[k].a;
+      gap = sums[k].gap;
+    } else {
+      const double hit = keep * wy[k];
+      A = hit + (K == simd::row_coeffs::index_smooth ? spread * p.weight_sum : 0.0);
+      gap = hit != 0 ? hit * (double(m[k]) - double(xy[k])) : 0.0;
+      if constexpr (K == simd::row_coeffs::index_smooth) gap += spread * sums[k].gap;
+    }
+    const bool undefined = m[k] == minus_inf;  // every logit -inf or NaN: NaN as the reference
+    if (k < count) {
+      if (undefined)
+        out.push(r[k], std::numeric_limits<double>::quiet_NaN(), 1.0, 0.0);
+      else
+        out.push(r[k], sums[k].s, A, gap);
+    }
+    if constexpr (Grad) {
+      const T ratio = undefined ? std::numeric_limits<T>::quiet_NaN() : T(scale * A / sums[k].s);
+      const U* t = by_index ? nullptr : p.targets + r[k] * C;
+      reg gv = grad_value<V, U, K, Weighted, true>(e[k], V::set1(ratio), t, w, 0, C, keep_g,
+                                                   spread_g);
+      if constexpr (by_index)
+        gv = V::select(V::lane_mask(y[k]), V::sub(gv, V::set1(T(scale * keep * wy[k]))), gv);
+      V::store_tail(p.grad + r[k] * C, C, gv);
+    }
+  }
+}
+
 template <class T, class U, simd::row_coeffs K, bool Weighted, bool Grad>
 SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
   using V = typename vec_for<T>::type;
-  using reg = typename V::reg;
   constexpr bool by_index = K != simd::row_coeffs::dense;
   constexpr T nan = std::numeric_limits<T>::quiet_NaN();
   constexpr T minus_inf = -std::numeric_limits<T>::infinity();
@@ -299,7 +372,28 @@ SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
   const T keep_g = T(scale * keep), spread_g = T(scale * spread);
   const bool fits = C * sizeof(T) <= simd::cached_row_bytes;
 
-  double total = 0;
+  simd::loss_batch<T> out(p.losses);
+  if (C <= V::width) {
+    // rows of one register: short_rows interleaves simd::short_group of them
+    std::size_t group[simd::short_group];
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < p.rows; ++i) {
+      if constexpr (by_index) {
+        if (p.index[i] == p.ignore_index) {
+          if constexpr (Grad) fill_row<V>(p.grad + i * C, C, T(0));
+          if (p.losses) p.losses[i] = T(0);
+          continue;
+        }
+      }
+      group[count++] = i;
+      if (count == simd::short_group) {
+        short_rows<T, U, K, Weighted, Grad>(p, group, count, out);
+        count = 0;
+      }
+    }
+    if (count != 0) short_rows<T, U, K, Weighted, Grad>(p, group, count, out);
+    return out.finish();
+  }
   for (std::size_t i = 0; i < p.rows; ++i) {
     const T* x = p.logits + i * C;
     T* g = Grad ? p.grad + i * C : nullptr;
@@ -320,17 +414,7 @@ SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
 
     T m;
     simd::row_sums sums;
-    reg e_short{};  // exp of a row that fits one register, kept for its gradient
-    const bool single = C <= V::width;
-    if (single) {
-      const reg xv = V::load_tail(x, C, minus_inf);
-      m = V::reduce_max(V::max_ignore_nan(xv, V::set1(minus_inf)));
-      const reg d = V::sub(xv, V::set1(m));
-      e_short = vexp<V>(d);
-      vec_sums<V> acc{e_short, V::zero(), V::zero()};
-      add_terms<V, U, K, Weighted, true>(acc, d, t, w, 0, C, V::set1(keep_t), V::set1(spread_t));
-      fold<V>(sums, acc, K);
-    } else if (Grad && fits) {
+    if (Grad && fits) {
       m = row_max<V>(x, C);
       if (m != minus_inf) sums = exp_pass<V, U, K, Weighted, true>(x, g, t, w, C, m, keep_t, spread_t);
     } else {
@@ -339,8 +423,7 @@ SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
 
     if (m == minus_inf) {  // every logit -inf or NaN: NaN like the reference
       if constexpr (Grad) fill_row<V>(g, C, nan);
-      if (p.losses) p.losses[i] = nan;
-      total += double(nan);
+      out.push(i, double(nan), 1.0, 0.0);
       continue;
     }
 
@@ -356,20 +439,12 @@ SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
       if constexpr (K == simd::row_coeffs::index_smooth) gap += spread * sums.gap;
       a_y = wy * (keep + (K == simd::row_coeffs::index_smooth ? spread : 0.0));
     }
-    const double loss = A * std::log(sums.s) + gap;
-    if (p.losses) p.losses[i] = T(loss);
-    total += loss;
+    out.push(i, sums.s, A, gap);
 
     if constexpr (Grad) {
       const double ratio = scale * A / sums.s;
       const T r = T(ratio);
-      if (single) {
-        reg gv = grad_value<V, U, K, Weighted, true>(e_short, V::set1(r), t, w, 0, C,
-                                                     V::set1(keep_g), V::set1(spread_g));
-        if constexpr (by_index)
-          gv = V::select(V::lane_mask(y), V::sub(gv, V::set1(T(scale * keep * wy))), gv);
-        V::store_tail(g, C, gv);
-      } else if (fits) {
+      if (fits) {
         const double e_y = by_index ? double(g[y]) : 0.0;
         grad_pass<V, U, K, Weighted, false>(x, g, t, w, C, m, r, keep_g, spread_g);
         if constexpr (by_index) g[y] = T(ratio * e_y - scale * a_y);
@@ -380,7 +455,7 @@ SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
       }
     }
   }
-  return total;
+  return out.finish();
 }
 
 /// The fused kernel for one rows_problem on this instruction set.
