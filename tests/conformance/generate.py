@@ -5,6 +5,9 @@
 #
 #     /usr/bin/python3 tests/conformance/generate.py
 #
+# (--out DIR --seed-offset K writes the same cases with other random inputs elsewhere: a fresh
+# set to run the C++ test against, built with -DSHAPEGUARD_TEST_DATA_DIR=DIR.)
+#
 # The output is deterministic (fixed seeds), so regenerating with the same torch version gives
 # the same files. CI never runs this script: tests/test_conformance.cpp reads the committed files.
 #
@@ -44,6 +47,7 @@
 #   evaluated with torch in float64; the script checks that this formula agrees with torch on
 #   every case where torch's result is finite.
 
+import argparse
 import math
 import os
 import sys
@@ -55,6 +59,7 @@ import torch.nn.functional as F
 COMMAND = "/usr/bin/python3 tests/conformance/generate.py"
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
 PROB_BITS = 20  # probability targets are multiples of 2**-PROB_BITS
+SEED_OFFSET = 0  # --seed-offset: other draws of the same cases (fresh, unseen data)
 
 torch.set_default_dtype(torch.float64)
 
@@ -337,7 +342,7 @@ def shape_for(inp, k, max_c=12):
 
 def options_cases():
     """Every combination: kind x reduction x weights x smoothing (x ignore for indices)."""
-    inp = Inputs(1)
+    inp = Inputs(1 + SEED_OFFSET)
     cases = []
     k = 0
     for kind in KINDS:
@@ -361,7 +366,7 @@ CLASS_COUNTS = list(range(1, 34)) + [63, 64, 65, 127, 128, 129, 255, 256, 257, 1
 
 def classes_cases():
     """Class counts 1..33 (every C mod 16), around 64, 128 and 256, 1000 and 4099."""
-    inp = Inputs(2)
+    inp = Inputs(2 + SEED_OFFSET)
     cases = []
     k = 0
     for C in CLASS_COUNTS:
@@ -388,7 +393,7 @@ def classes_cases():
 
 def hard_cases():
     """Scale 1e4, -inf masks, all-equal rows, a +1e3 offset."""
-    inp = Inputs(3)
+    inp = Inputs(3 + SEED_OFFSET)
     cases = []
     k = 0
     for kind in KINDS:
@@ -438,7 +443,7 @@ def hard_cases():
 
 def edge_cases():
     """Empty batches, every row ignored, zero denominators, C = 1, extreme ignore_index."""
-    inp = Inputs(4)
+    inp = Inputs(4 + SEED_OFFSET)
     cases = []
     for kind in KINDS:
         for reduction in REDUCTIONS:
@@ -501,6 +506,13 @@ GROUPS = {
 
 
 def main():
+    global OUT_DIR, SEED_OFFSET
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default=OUT_DIR, help="output directory (default: tests/data)")
+    parser.add_argument("--seed-offset", type=int, default=0,
+                        help="draw other inputs for the same cases (the committed files use 0)")
+    args = parser.parse_args()
+    OUT_DIR, SEED_OFFSET = args.out, args.seed_offset
     os.makedirs(OUT_DIR, exist_ok=True)
     total = 0
     for group, make in GROUPS.items():
