@@ -1,0 +1,195 @@
+// ns per logit element of the checked softmax cross-entropy on each instruction set, forward
+// only and fused forward+backward, on 1 and 2 threads; beside libtorch's cross_entropy
+// forward+backward on the same data (when built with it) and a plain streaming pass over the
+// same bytes (read the logits, write a gradient-sized buffer), the memory floor.
+//
+//   cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSHAPEGUARD_BUILD_BENCHMARKS=ON
+//   cmake --build build-bench --target bench_softmax_cross_entropy
+//   build-bench/tests/benchmark/bench_softmax_cross_entropy
+//
+// Every result carries the counter ns_per_elem: wall time per iteration / (rows * classes).
+#include <shapeguard/shapeguard.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#if SHAPEGUARD_BENCH_TORCH
+#include <torch/torch.h>
+#endif
+
+namespace sg = shapeguard;
+
+namespace {
+
+struct shape {
+  std::size_t rows, classes;
+};
+
+constexpr shape shapes[] = {{8192, 10}, {2048, 1000}, {256, 32000}, {64, 128256}};
+
+struct problem {
+  std::vector<float> logits, grad;
+  std::vector<std::int64_t> labels;
+};
+
+auto make(shape s) -> problem {
+  std::mt19937_64 rng(s.rows * 1000003 + s.classes);
+  std::normal_distribution<float> normal(0.0f, 2.0f);
+  problem p;
+  p.logits.resize(s.rows * s.classes);
+  for (auto& x : p.logits) x = normal(rng);
+  p.grad.resize(p.logits.size());
+  p.labels.resize(s.rows);
+  for (auto& y : p.labels) y = std::int64_t(rng() % s.classes);
+  return p;
+}
+
+void count_elements(benchmark::State& state, shape s) {
+  // inverted rate: seconds per (1e-9 * element) = ns per element
+  state.counters["ns_per_elem"] = benchmark::Counter(
+      double(s.rows * s.classes) * 1e-9,
+      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
+void bm_shapeguard(benchmark::State& state, shape s, sg::isa set, bool backward,
+                   std::size_t threads) {
+  if (!sg::is_supported(set)) {
+    state.SkipWithError("instruction set not supported here");
+    return;
+  }
+  problem p = make(s);
+  using matrix = sg::tensor_view<const float, sg::extents<sg::dyn, sg::dyn>>;
+  using mutable_matrix = sg::tensor_view<float, sg::extents<sg::dyn, sg::dyn>>;
+  const matrix x(p.logits.data(), s.rows, s.classes);
+  const mutable_matrix g(p.grad.data(), s.rows, s.classes);
+  const sg::tensor_view<const std::int64_t, sg::extents<sg::dyn>> y(p.labels.data(), s.rows);
+  const sg::isa previous = sg::detail::override_isa(set);
+  sg::ce_options options;
+  options.threads = threads;
+  for (auto _ : state) {
+    const float loss = backward ? sg::softmax_cross_entropy(x, y, g, options)
+                                : sg::softmax_cross_entropy(x, y, options);
+    benchmark::DoNotOptimize(loss);
+    benchmark::ClobberMemory();
+  }
+  sg::detail::override_isa(previous);
+  count_elements(state, s);
+}
+
+#if SHAPEGUARD_BENCH_TORCH
+void bm_torch(benchmark::State& state, shape s, bool backward, int threads) {
+  at::set_num_threads(threads);
+  problem p = make(s);
+  const auto rows = std::int64_t(s.rows), classes = std::int64_t(s.classes);
+  torch::Tensor x = torch::from_blob(p.logits.data(), {rows, classes}, torch::kFloat).clone();
+  const torch::Tensor y = torch::from_blob(p.labels.data(), {rows}, torch::kLong).clone();
+  x.requires_grad_(backward);
+  namespace F = torch::nn::functional;
+  for (auto _ : state) {
+    if (backward) {
+      torch::Tensor loss = F::cross_entropy(x, y);
+      loss.backward();
+      benchmark::DoNotOptimize(x.grad().data_ptr());
+      x.mutable_grad() = torch::Tensor();  // zero_grad(set_to_none=True)
+    } else {
+      torch::NoGradGuard no_grad;
+      torch::Tensor loss = F::cross_entropy(x, y);
+      benchmark::DoNotOptimize(loss.data_ptr());
+    }
+    benchmark::ClobberMemory();
+  }
+  count_elements(state, s);
+}
+#endif
+
+// The memory floor: read every logit once and write every gradient element once, with plain
+// (cached) vector stores like the kernel's.
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) void stream(const float* x, float* g, std::size_t n) {
+  const __m256 half = _mm256_set1_ps(0.5f);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(g + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), half));
+  for (; i < n; ++i) g[i] = 0.5f * x[i];
+}
+__attribute__((target("avx2"))) auto stream_read(const float* x, std::size_t n) -> float {
+  __m256 a = _mm256_setzero_ps(), b = a;
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    a = _mm256_add_ps(a, _mm256_loadu_ps(x + i));
+    b = _mm256_add_ps(b, _mm256_loadu_ps(x + i + 8));
+  }
+  float out[8];
+  _mm256_storeu_ps(out, _mm256_add_ps(a, b));
+  float sum = out[0] + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] + out[7];
+  for (; i < n; ++i) sum += x[i];
+  return sum;
+}
+#else
+void stream(const float* x, float* g, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) g[i] = 0.5f * x[i];
+}
+auto stream_read(const float* x, std::size_t n) -> float {
+  float sum = 0;
+  for (std::size_t i = 0; i < n; ++i) sum += x[i];
+  return sum;
+}
+#endif
+
+void bm_stream(benchmark::State& state, shape s, bool write) {
+  problem p = make(s);
+  for (auto _ : state) {
+    if (write) {
+      stream(p.logits.data(), p.grad.data(), p.logits.size());
+    } else {
+      benchmark::DoNotOptimize(stream_read(p.logits.data(), p.logits.size()));
+    }
+    benchmark::ClobberMemory();
+  }
+  count_elements(state, s);
+}
+
+auto name(shape s) -> std::string {
+  return std::to_string(s.rows) + "x" + std::to_string(s.classes);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (shape s : shapes) {
+    for (sg::isa set : {sg::isa::scalar, sg::isa::avx2, sg::isa::avx512, sg::isa::neon}) {
+      if (!sg::is_supported(set)) continue;
+      for (bool backward : {true, false}) {
+        for (std::size_t threads : {std::size_t(1), std::size_t(2)}) {
+          const std::string n = "shapeguard/" + std::string(sg::to_string(set)) +
+                                (backward ? "/fused" : "/forward") + "/" + name(s) +
+                                "/threads:" + std::to_string(threads);
+          benchmark::RegisterBenchmark(n.c_str(), bm_shapeguard, s, set, backward, threads)
+              ->UseRealTime();
+        }
+      }
+    }
+#if SHAPEGUARD_BENCH_TORCH
+    for (int threads : {1, 2}) {
+      const std::string t = "/" + name(s) + "/threads:" + std::to_string(threads);
+      benchmark::RegisterBenchmark(("torch/fused" + t).c_str(), bm_torch, s, true, threads)
+          ->UseRealTime();
+      benchmark::RegisterBenchmark(("torch/forward" + t).c_str(), bm_torch, s, false, threads)
+          ->UseRealTime();
+    }
+#endif
+    benchmark::RegisterBenchmark(("stream/read_write/" + name(s)).c_str(), bm_stream, s, true)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("stream/read/" + name(s)).c_str(), bm_stream, s, false)
+        ->UseRealTime();
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
