@@ -464,6 +464,16 @@ SHAPEGUARD_SIMD_FN auto fused_rows(const rows_problem<T, U>& p) -> double {
   using simd::row_coeffs;
   if (p.classes == 0) return scalar_rows(p);
   const bool grad = p.grad != nullptr, weighted = p.weights != nullptr;
+  if constexpr (std::is_same_v<T, float>) {
+    // Float lanes sum class weights (up to weight_sum) and hold gradient constants of up to
+    // grad_scale * max(1, weight_sum) (scale * A / s, scale * (1 - eps), scale * eps / C).
+    // Class weights summing near float's largest value, or a mean over target weights below
+    // its normal range, would overflow them: the scalar reference, in double, solves those.
+    constexpr double limit = double(std::numeric_limits<float>::max()) / 4;
+    if (weighted && (p.weight_sum > limit ||
+                     (grad && p.grad_scale * (p.weight_sum > 1 ? p.weight_sum : 1.0) > limit)))
+      return scalar_rows(p);
+  }
   if (p.index) {
     if (p.smoothing == 0)
       return grad ? solve_rows<T, U, row_coeffs::index, false, true>(p)
