@@ -216,8 +216,28 @@ auto check_data(const View& v, const char* what) -> check_result {
   return {};
 }
 
+/// An output must not share a byte with the labels or the class weights: they are read while
+/// it is written.
+template <class Traits, class E>
+auto check_input_overlap(const void* out, std::size_t bytes, const char* what, const E& extents,
+                         const typename Traits::labels_view& labels, const ce_options& o)
+    -> check_result {
+  using Y = typename Traits::label_type;
+  if (overlaps(out, bytes, labels.data(), labels.size() * sizeof(Y)))
+    return failure(error_kind::output_mismatch,
+                   "{} {} and {} {} share memory; hint: pass a separate buffer for the output",
+                   what, extents, labels_noun(Traits::encoding), labels.extents());
+  if (overlaps(out, bytes, o.class_weights.data(), o.class_weights.size_bytes()))
+    return failure(error_kind::output_mismatch,
+                   "{} {} and ce_options::class_weights share memory; hint: pass a separate "
+                   "buffer for the output",
+                   what, extents);
+  return {};
+}
+
 template <class Traits, class Grad, class Losses>
-auto check_outputs(const typename Traits::logits_view& logits, const Grad& grad,
+auto check_outputs(const typename Traits::logits_view& logits,
+                   const typename Traits::labels_view& labels, const Grad& grad,
                    const Losses& losses, const ce_options& o) -> check_result {
   using T = typename Traits::logit_type;
   constexpr bool has_grad = !std::is_same_v<Grad, no_output>;
@@ -253,6 +273,10 @@ auto check_outputs(const typename Traits::logits_view& logits, const Grad& grad,
                      "grad {} overlaps logits {} without being the same buffer; hint: pass "
                      "the logits' own buffer for an in-place gradient, or a separate one",
                      grad.extents(), logits.extents());
+    if (auto r = check_input_overlap<Traits>(grad.data(), grad.size() * sizeof(T), "grad",
+                                             grad.extents(), labels, o);
+        !r)
+      return r;
   }
   if constexpr (has_losses) {
     using L = std::remove_cvref_t<decltype(losses.view)>;
@@ -280,6 +304,10 @@ auto check_outputs(const typename Traits::logits_view& logits, const Grad& grad,
                        "per-sample losses {} overlap grad {}; hint: pass a separate buffer",
                        losses.view.extents(), grad.extents());
     }
+    if (auto r = check_input_overlap<Traits>(losses.view.data(), bytes, "per-sample losses",
+                                             losses.view.extents(), labels, o);
+        !r)
+      return r;
   }
   return {};
 }
@@ -320,9 +348,11 @@ auto check_target_rows(const typename Traits::logits_view& logits,
     -> check_result {
   using U = typename Traits::label_type;
   const std::size_t c = logits.extent(Traits::batch_rank);
-  const std::size_t rows = c == 0 ? 0 : labels.size() / c;
   const auto* t = labels.data();
   const auto& e = labels.extents();
+  // rows from the batch axes, not size / c: with no classes, each row sums to 0, not to 1
+  std::size_t rows = 1;
+  for (std::size_t a = 0; a < Traits::batch_rank; ++a) rows *= e.extent(a);
   for (std::size_t r = 0; r < rows; ++r) {
     const U* row = t + r * c;
     if constexpr (Traits::encoding == label_encoding::one_hot) {
@@ -401,7 +431,7 @@ auto validate(const LogitsView& logits, const Labels& labels, const Grad& grad,
     if (auto r = check_data(logits, "logits"); !r) return r;
     if (auto r = check_data(labels.view, labels_noun(Traits::encoding).data()); !r) return r;
     if (auto r = check_options<Traits>(logits, o); !r) return r;
-    if (auto r = check_outputs<Traits>(logits, grad, losses, o); !r) return r;
+    if (auto r = check_outputs<Traits>(logits, labels.view, grad, losses, o); !r) return r;
     if constexpr (Traits::indices) {
       if (auto r = check_class_indices<Traits>(logits, labels.view, o, summary); !r) return r;
     } else {

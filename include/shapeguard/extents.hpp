@@ -40,8 +40,11 @@ constexpr auto checked_mul(std::size_t a, std::size_t b, std::size_t& out) noexc
   return true;
 }
 
-template <class I>
-constexpr auto to_extent(I value, std::size_t axis) -> std::size_t {
+template <class J>
+constexpr auto to_extent(J given, std::size_t axis) -> std::size_t {
+  // as a standard integer type (std::cmp_* refuse char, bool and the charN_t types)
+  using I = std::conditional_t<std::is_signed_v<J>, long long, unsigned long long>;
+  const I value = static_cast<I>(given);
   if constexpr (std::is_signed_v<I>) {
     if (value < 0)
       raise(check_result(error_kind::invalid_option,
