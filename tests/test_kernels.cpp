@@ -243,10 +243,13 @@ TEMPLATE_TEST_CASE("fused kernels agree with the scalar reference", "[kernels]",
   }
 }
 
-TEMPLATE_TEST_CASE("rows longer than the cache take the online path", "[kernels]", float,
-                   double) {
+TEMPLATE_TEST_CASE("rows of many blocks: stored in blocks, or online beyond 1 MiB", "[kernels]",
+                   float, double) {
   using T = TestType;
-  for (std::size_t C : std::vector<std::size_t>{std::size_t(70001), std::size_t(131072)}) {
+  // 70001 and 131072 floats: blocks of exp values rescaled by their reference; 300000 floats
+  // and 131072 doubles or more: the online sums and a second exp for the gradient
+  for (std::size_t C : std::vector<std::size_t>{std::size_t(70001), std::size_t(131072),
+                                                std::size_t(300000)}) {
     for (const options& o : option_sets) {
       auto d = make<T, T>(3, C, o);
       check_all(d, describe(o, 3, C));
@@ -261,6 +264,14 @@ TEMPLATE_TEST_CASE("rows longer than the cache take the online path", "[kernels]
     auto e = make<T, T>(2, C, oi, 10);
     for (std::size_t c = 0; c < C; ++c) e.logits[c] += T(double(c) * 1e-3);
     check_all(e, "rising logits " + describe(oi, 2, C));
+    // a leading stretch of -inf longer than a block: nothing to rebase from
+    options on{kind::index, true, 0.0, -100, 0.37};
+    auto f = make<T, T>(2, C, on, 11);
+    for (std::size_t i = 0; i < 2; ++i) {
+      for (std::size_t c = 0; c < 9000; ++c) f.logits[i * C + c] = -std::numeric_limits<T>::infinity();
+      f.index[i] = std::int64_t(9000 + i * 17);
+    }
+    check_all(f, "9000 leading -inf " + describe(on, 2, C));
   }
 }
 

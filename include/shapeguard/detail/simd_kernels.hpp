@@ -27,17 +27,23 @@ enum class row_coeffs {
 /// A row's sums in double: s = sum exp(x - m), gap = sum a_c (m - x_c), a = sum a_c.
 struct row_sums {
   double s = 0, gap = 0, a = 0;
+  auto operator+=(const row_sums& o) -> row_sums& {
+    s += o.s;
+    gap += o.gap;
+    a += o.a;
+    return *this;
+  }
 };
 
 // Float lanes sum at most this many elements before their sums go into double: each lane then
 // adds at most fold_elems / width terms, which keeps the relative error of a row's sums near
 // 1e-7 however long the row.
 inline constexpr std::size_t fold_elems = 1024;
-// Rows whose logits take at most this many bytes are solved in three passes with the exp values
-// parked in the gradient (they stay in L2 between passes); longer rows use the online sums and
-// recompute exp for the gradient, so no pass reads back a gradient that left the cache.
-inline constexpr std::size_t cached_row_bytes = 256 * 1024;
-// Block of the online sums: read twice (max, then exp), the second time from L1.
+// Rows whose logits take at most this many bytes keep their exp values in the gradient until
+// the scaling pass (the row's gradient stays in L2 between the two); longer rows use the online
+// sums and recompute exp for the gradient, so no pass reads back a gradient that left the cache.
+inline constexpr std::size_t cached_row_bytes = 1024 * 1024;
+// Block of the row loops: read twice (max, then exp), the second time from L1.
 inline constexpr std::size_t block_bytes = 16 * 1024;
 
 // Rows of at most one register are solved this many at a time, interleaved.

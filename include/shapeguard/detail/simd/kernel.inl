@@ -5,12 +5,13 @@
 //   vf, vd                  the set's vector layer for float and for double
 // so that every function below is compiled for that set and inlines its intrinsics.
 //
-// Per row (formulas in rows.hpp):
-//   row fits in cache, gradient wanted:  1. max   2. e = exp(x - m) into grad, sums   3. scale
-//   grad in place. Logits come from memory once, the gradient goes back once.
-//   forward only, or a row too long for cache: blocks of block_elems: block max then exp and
-//   sums over the block while it is in L1, rescaling the running sums when the max grows
-//   (online softmax); the gradient, if wanted, is then one pass recomputing exp from logits.
+// Per row (formulas in rows.hpp), in blocks of block_elems that stay in L1:
+//   gradient wanted, row of at most cached_row_bytes: per block, its max, then e = exp(x - m)
+//   into grad with the sums (m the running max, the sums rebased when it grows), the next
+//   block or row prefetched meanwhile; then one in-place pass scales each block of grad by its
+//   own factor. Logits come from memory once, the gradient goes back once.
+//   forward only, or a longer row: the same online sums without storing; the gradient, if
+//   wanted, is then one pass recomputing exp from the logits.
 // Float sums run in vector registers for at most fold_elems elements and are then added into
 // double, so long rows keep float64-reference accuracy.
 
@@ -156,7 +157,9 @@ template <class V, class U, simd::row_coeffs K, bool Weighted, bool Store>
 SHAPEGUARD_SIMD_FN auto exp_pass(const typename V::value_type* x, typename V::value_type* g,
                                  const U* t, const float* w, std::size_t n,
                                  typename V::value_type m, typename V::value_type keep,
-                                 typename V::value_type spread) -> simd::row_sums {
+                                 typename V::value_type spread,
+                                 const typename V::value_type* next = nullptr)
+    -> simd::row_sums {
   using T = typename V::value_type;
   using reg = typename V::reg;
   constexpr std::size_t W = V::width;
@@ -167,6 +170,8 @@ SHAPEGUARD_SIMD_FN auto exp_pass(const typename V::value_type* x, typename V::va
     vec_sums<V> acc{V::zero(), V::zero(), V::zero()};
     const std::size_t end = n - c > simd::fold_elems ? c + simd::fold_elems : n;
     for (; c + W <= end; c += W) {
+      if constexpr (Store)
+        if (next) __builtin_prefetch(next + c, 0, 3);
       const reg d = V::sub(V::load(x + c), mv);
       const reg e = vexp<V>(d);
       if constexpr (Store) V::store(g + c, e);
@@ -242,6 +247,17 @@ SHAPEGUARD_SIMD_FN void fill_row(typename V::value_type* g, std::size_t n,
   if (c < n) V::store_tail(g + c, n - c, v);
 }
 
+/// Moves a row's sums over classes [0, c) from the reference m to the larger m_new.
+template <simd::row_coeffs K, bool Weighted>
+SHAPEGUARD_SIMD_IN void rebase(simd::row_sums& sums, std::size_t c, double m, double m_new) {
+  sums.s *= std::exp(m - m_new);
+  if constexpr (K != simd::row_coeffs::index) {
+    // each gap term a_c * (m - x_c) grows by a_c * (m_new - m)
+    const double weight = K == simd::row_coeffs::index_smooth && !Weighted ? double(c) : sums.a;
+    sums.gap += weight * (m_new - m);
+  }
+}
+
 /// The sums of a row read once: blocks of block_elems, each read twice while it is in L1 (max,
 /// then exp), the running sums rebased whenever a block raises the max. m = -inf means the row
 /// holds no number above -inf: its loss is NaN, as in the reference (exp(-inf - -inf)).
@@ -265,20 +281,48 @@ SHAPEGUARD_SIMD_FN auto online_sums(const typename V::value_type* x, const U* t,
     const std::size_t len = n - c < B ? n - c : B;
     const T block_max = row_max<V>(x + c, len);
     if (block_max > m) {
-      sums.s *= std::exp(double(m) - double(block_max));
-      if constexpr (K != simd::row_coeffs::index) {
-        // each gap term a_c * (m - x_c) grows by a_c * (new m - m)
-        const double weight =
-            K == simd::row_coeffs::index_smooth && !Weighted ? double(c) : sums.a;
-        sums.gap += weight * (double(block_max) - double(m));
-      }
+      rebase<K, Weighted>(sums, c, double(m), double(block_max));
       m = block_max;
     }
-    const simd::row_sums b = exp_pass<V, U, K, Weighted, false>(
-        x + c, nullptr, offset(t, c), offset(w, c), len, m, keep, spread);
-    sums.s += b.s;
-    sums.gap += b.gap;
-    sums.a += b.a;
+    sums += exp_pass<V, U, K, Weighted, false>(x + c, nullptr, offset(t, c), offset(w, c), len,
+                                               m, keep, spread);
+  }
+  return sums;
+}
+
+/// The sums of a row whose exp values are kept for the gradient: blocks of block_elems, each
+/// read from memory once (its max, then exp into g while it is in L1, the next block already
+/// on its way). ref[b] receives the reference block b's values are relative to (the running
+/// max after that block), so the gradient pass scales block b by exp(ref[b] - m); `ahead` is
+/// what follows the row (the next row's logits), prefetched during the last block.
+template <class V, class U, simd::row_coeffs K, bool Weighted>
+SHAPEGUARD_SIMD_FN auto stored_sums(const typename V::value_type* x, typename V::value_type* g,
+                                    const U* t, const float* w, std::size_t n,
+                                    typename V::value_type keep, typename V::value_type spread,
+                                    const typename V::value_type* ahead,
+                                    typename V::value_type& m, typename V::value_type* ref)
+    -> simd::row_sums {
+  using T = typename V::value_type;
+  constexpr std::size_t B = simd::block_bytes / sizeof(T);
+  m = row_max<V>(x, n < B ? n : B);
+  if (m == -std::numeric_limits<T>::infinity()) {
+    // Nothing to rebase from: the whole row's max is every block's reference (rare).
+    m = row_max<V>(x, n);
+    if (m == -std::numeric_limits<T>::infinity()) return {};
+  }
+  simd::row_sums sums;
+  for (std::size_t c = 0, b = 0; c < n; c += B, ++b) {
+    const std::size_t len = n - c < B ? n - c : B;
+    if (c != 0) {
+      const T block_max = row_max<V>(x + c, len);
+      if (block_max > m) {
+        rebase<K, Weighted>(sums, c, double(m), double(block_max));
+        m = block_max;
+      }
+    }
+    ref[b] = m;
+    sums += exp_pass<V, U, K, Weighted, true>(x + c, g + c, offset(t, c), offset(w, c), len, m,
+                                              keep, spread, c + B < n ? x + c + B : ahead);
   }
   return sums;
 }
@@ -371,6 +415,7 @@ SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
   const T keep_t = T(keep), spread_t = T(spread);
   const T keep_g = T(scale * keep), spread_g = T(scale * spread);
   const bool fits = C * sizeof(T) <= simd::cached_row_bytes;
+  T ref[simd::cached_row_bytes / simd::block_bytes];
 
   simd::loss_batch<T> out(p.losses);
   if (C <= V::width) {
@@ -415,8 +460,8 @@ SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
     T m;
     simd::row_sums sums;
     if (Grad && fits) {
-      m = row_max<V>(x, C);
-      if (m != minus_inf) sums = exp_pass<V, U, K, Weighted, true>(x, g, t, w, C, m, keep_t, spread_t);
+      sums = stored_sums<V, U, K, Weighted>(x, g, t, w, C, keep_t, spread_t,
+                                            i + 1 < p.rows ? x + C : nullptr, m, ref);
     } else {
       sums = online_sums<V, U, K, Weighted>(x, t, w, C, keep_t, spread_t, m);
     }
@@ -445,9 +490,14 @@ SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
       const double ratio = scale * A / sums.s;
       const T r = T(ratio);
       if (fits) {
-        const double e_y = by_index ? double(g[y]) : 0.0;
-        grad_pass<V, U, K, Weighted, false>(x, g, t, w, C, m, r, keep_g, spread_g);
-        if constexpr (by_index) g[y] = T(ratio * e_y - scale * a_y);
+        constexpr std::size_t B = simd::block_bytes / sizeof(T);
+        for (std::size_t c = 0, b = 0; c < C; c += B, ++b) {
+          const T r_b = ref[b] == m ? r : T(ratio * std::exp(double(ref[b]) - double(m)));
+          grad_pass<V, U, K, Weighted, false>(x + c, g + c, offset(t, c), offset(w, c),
+                                              C - c < B ? C - c : B, m, r_b, keep_g, spread_g);
+        }
+        if constexpr (by_index)
+          g[y] = T(ratio * std::exp(double(xy) - double(m)) - scale * a_y);
       } else {
         grad_pass<V, U, K, Weighted, true>(x, g, t, w, C, m, r, keep_g, spread_g);
         if constexpr (by_index)
