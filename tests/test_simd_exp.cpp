@@ -140,3 +140,40 @@ TEMPLATE_TEST_CASE("exp: special values and the ends of the range", "[simd][exp]
     }
   }
 }
+
+TEST_CASE("float log: every float in [1, 2^20) and a sample of every binade within 2 ULP",
+          "[simd][log]") {
+  std::vector<float> in;
+  // [1, 2^20) in full: the sums of a tile of rows (s >= 1) and far beyond
+  for (std::uint32_t b = std::bit_cast<std::uint32_t>(1.0f); b < std::bit_cast<std::uint32_t>(0x1p20f); ++b)
+    in.push_back(std::bit_cast<float>(b));
+  // every binade of the positive normal floats, 4096 values each
+  for (int e = -126; e < 128; ++e)
+    for (std::uint32_t k = 0; k < 4096; ++k)
+      in.push_back(std::ldexp(1.0f + float(k) / 4096.0f, e));
+  std::vector<float> out(in.size());
+  for (sg::isa a : vector_isas()) {
+    const auto log_array = sg::detail::log_array_for(a);
+    if (!log_array) continue;
+    log_array(in.data(), out.data(), in.size());
+    double worst = 0;
+    float worst_at = 0;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      const double want = std::log(double(in[i]));
+      // in ULP of the result's binade; log(1) = 0 must be exact
+      const double u = want == 0 ? (out[i] == 0 ? 0.0 : 1e9) : ulps_f32(out[i], want);
+      if (!(u <= worst)) {
+        worst = std::isnan(u) ? std::numeric_limits<double>::infinity() : u;
+        worst_at = in[i];
+      }
+    }
+    INFO(sg::to_string(a) << ": max error " << worst << " ULP at x = " << worst_at);
+    WARN(sg::to_string(a) << " float log max error " << worst << " ULP at " << worst_at);
+    CHECK(worst <= 2.0);
+    // NaN stays NaN
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    float special_out = 0;
+    log_array(&nan, &special_out, 1);
+    CHECK(std::isnan(special_out));
+  }
+}

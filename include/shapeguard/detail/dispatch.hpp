@@ -50,6 +50,18 @@ auto exp_array_for(isa a) noexcept -> exp_array_fn<T> {
   }
 }
 
+/// The float vector log of set `a` over an array (for tests), or null where the tile kernel,
+/// its only user, does not run (scalar, NEON, sets this build does not carry).
+inline auto log_array_for(isa a) noexcept -> exp_array_fn<float> {
+  switch (a) {
+#if SHAPEGUARD_SIMD_X86
+    case isa::avx2: return &avx2_kernel::log_array<float>;
+    case isa::avx512: return &avx512_kernel::log_array<float>;
+#endif
+    default: return nullptr;
+  }
+}
+
 template <class T, class U>
 auto rows_kernel() -> rows_kernel_fn<T, U> {
   return rows_kernel_for<T, U>(active_isa());

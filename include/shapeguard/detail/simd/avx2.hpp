@@ -104,6 +104,40 @@ struct avx2_f32 {
   SHAPEGUARD_V256 static reg exp_scale(reg p, reg biased, reg /*n*/) {
     return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(biased), 23)));
   }
+
+  // For the tile kernel (rows in lanes) and its log.
+  static constexpr bool has_transpose = true;
+  SHAPEGUARD_V256 static reg div(reg a, reg b) { return _mm256_div_ps(a, b); }
+  SHAPEGUARD_V256 static mask equal(reg a, reg b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
+  // x = m * 2^k with m in [2/3, 4/3), for x a positive normal float; returns m, k as a float.
+  SHAPEGUARD_V256 static reg split_exponent(reg x, reg& k) {
+    const __m256i i = _mm256_castps_si256(x);
+    const __m256i e = _mm256_srai_epi32(_mm256_sub_epi32(i, _mm256_set1_epi32(0x3f2aaaab)), 23);
+    k = _mm256_cvtepi32_ps(e);
+    return _mm256_castsi256_ps(_mm256_sub_epi32(i, _mm256_slli_epi32(e, 23)));
+  }
+  // Register c receives lane c of every register: an 8 x 8 transpose (pairs of floats, of
+  // doubles, then 128-bit halves).
+  SHAPEGUARD_V256 static void transpose(reg (&r)[8]) {
+    __m256 t[8];
+    for (int i = 0; i < 4; ++i) {
+      t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+      t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    __m256 u[8];  // u[4i + k], half h: column 4h + k of rows 4i .. 4i + 3
+    for (int i = 0; i < 2; ++i) {
+      const __m256d a = _mm256_castps_pd(t[4 * i]), b = _mm256_castps_pd(t[4 * i + 2]);
+      const __m256d c = _mm256_castps_pd(t[4 * i + 1]), d = _mm256_castps_pd(t[4 * i + 3]);
+      u[4 * i] = _mm256_castpd_ps(_mm256_unpacklo_pd(a, b));
+      u[4 * i + 1] = _mm256_castpd_ps(_mm256_unpackhi_pd(a, b));
+      u[4 * i + 2] = _mm256_castpd_ps(_mm256_unpacklo_pd(c, d));
+      u[4 * i + 3] = _mm256_castpd_ps(_mm256_unpackhi_pd(c, d));
+    }
+    for (int k = 0; k < 4; ++k) {
+      r[k] = _mm256_permute2f128_ps(u[k], u[4 + k], 0x20);
+      r[4 + k] = _mm256_permute2f128_ps(u[k], u[4 + k], 0x31);
+    }
+  }
 };
 
 struct avx2_f64 {
@@ -175,6 +209,7 @@ struct avx2_f64 {
   SHAPEGUARD_V256 static reg exp_scale(reg p, reg biased, reg /*n*/) {
     return _mm256_mul_pd(p, _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(biased), 52)));
   }
+  static constexpr bool has_transpose = false;
 };
 
 }  // namespace shapeguard::detail::simd

@@ -88,6 +88,46 @@ struct avx512_f32 {
   SHAPEGUARD_V512 static reg exp_scale(reg p, reg /*biased*/, reg n) {
     return _mm512_scalef_ps(p, n);
   }
+
+  // For the tile kernel (rows in lanes) and its log.
+  static constexpr bool has_transpose = true;
+  SHAPEGUARD_V512 static reg div(reg a, reg b) { return _mm512_div_ps(a, b); }
+  SHAPEGUARD_V512 static mask equal(reg a, reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
+  // x = m * 2^k with m in [2/3, 4/3), for x a positive normal float; returns m, k as a float.
+  SHAPEGUARD_V512 static reg split_exponent(reg x, reg& k) {
+    const __m512i i = _mm512_castps_si512(x);
+    const __m512i e = _mm512_srai_epi32(_mm512_sub_epi32(i, _mm512_set1_epi32(0x3f2aaaab)), 23);
+    k = _mm512_cvtepi32_ps(e);
+    return _mm512_castsi512_ps(_mm512_sub_epi32(i, _mm512_slli_epi32(e, 23)));
+  }
+  // Register c receives lane c of every register: a 16 x 16 transpose in four rounds of
+  // shuffles (pairs of floats, of doubles, then 128-bit quarters twice).
+  SHAPEGUARD_V512 static void transpose(reg (&r)[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; ++i) {
+      t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+      t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    __m512 u[16];  // u[4i + k], quarter q: column 4q + k of rows 4i .. 4i + 3
+    for (int i = 0; i < 4; ++i) {
+      const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 2]);
+      const __m512d c = _mm512_castps_pd(t[4 * i + 1]), d = _mm512_castps_pd(t[4 * i + 3]);
+      u[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+      u[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+      u[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+      u[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+    }
+    for (int k = 0; k < 4; ++k) {
+      const __m512 p0 = _mm512_shuffle_f32x4(u[k], u[4 + k], 0x44);
+      const __m512 p1 = _mm512_shuffle_f32x4(u[k], u[4 + k], 0xee);
+      const __m512 q0 = _mm512_shuffle_f32x4(u[8 + k], u[12 + k], 0x44);
+      const __m512 q1 = _mm512_shuffle_f32x4(u[8 + k], u[12 + k], 0xee);
+      r[k] = _mm512_shuffle_f32x4(p0, q0, 0x88);
+      r[4 + k] = _mm512_shuffle_f32x4(p0, q0, 0xdd);
+      r[8 + k] = _mm512_shuffle_f32x4(p1, q1, 0x88);
+      r[12 + k] = _mm512_shuffle_f32x4(p1, q1, 0xdd);
+    }
+  }
 };
 
 struct avx512_f64 {
@@ -142,6 +182,7 @@ struct avx512_f64 {
   SHAPEGUARD_V512 static reg exp_scale(reg p, reg /*biased*/, reg n) {
     return _mm512_scalef_pd(p, n);
   }
+  static constexpr bool has_transpose = false;
 };
 
 }  // namespace shapeguard::detail::simd

@@ -79,6 +79,49 @@ SHAPEGUARD_SIMD_FN void exp_array(const T* in, T* out, std::size_t n) {
   if (i < n) V::store_tail(out + i, n - i, vexp<V>(V::load_tail(in + i, n - i, T(0))));
 }
 
+/// log(x) lane-wise, for x a positive normal float or NaN (kept): x = m 2^k with m in
+/// [2/3, 4/3), log(m) = log1p(f) = 2 atanh(f / (2 + f)) by its series to the 9th power
+/// (truncation below 0.2 ULP), written as f - (f^2/2 - s (f^2/2 + R)) so that the large terms
+/// are exact, and k ln 2 added with one rounding. Float layers with has_transpose only.
+template <class V>
+SHAPEGUARD_SIMD_IN auto vlog(typename V::reg x) -> typename V::reg {
+  using reg = typename V::reg;
+  using K = typename V::exp_constants;
+  reg k;
+  const reg m = V::split_exponent(x, k);
+  const reg f = V::sub(m, V::set1(1.0f));
+  const reg s = V::div(f, V::add(f, V::set1(2.0f)));
+  const reg z = V::mul(s, s);
+  reg r = V::fmadd(z, V::set1(2.0f / 9), V::set1(2.0f / 7));
+  r = V::fmadd(r, z, V::set1(2.0f / 5));
+  r = V::fmadd(r, z, V::set1(2.0f / 3));
+  r = V::mul(r, z);
+  const reg hfsq = V::mul(V::set1(0.5f), V::mul(f, f));
+  const reg log1p = V::sub(f, V::fnmadd(s, V::add(hfsq, r), hfsq));
+  const reg out =
+      V::fmadd(k, V::set1(K::ln2_hi), V::fmadd(k, V::set1(K::ln2_lo), log1p));
+  return V::select(V::nonzero(V::sub(x, x)), x, out);  // NaN stays NaN
+}
+
+/// log(1 + t) lane-wise for t >= 0 or NaN: log(u) for u = 1 + t rounded, plus the first-order
+/// correction for what the rounding dropped (t - (u - 1), exact), divided by u.
+template <class V>
+SHAPEGUARD_SIMD_IN auto vlog1p(typename V::reg t) -> typename V::reg {
+  using reg = typename V::reg;
+  const reg one = V::set1(1.0f);
+  const reg u = V::add(one, t);
+  return V::add(vlog<V>(u), V::div(V::sub(t, V::sub(u, one)), u));
+}
+
+/// out[i] = log(in[i]) with this set's vector log (for tests; float layers with a transpose).
+template <class T>
+SHAPEGUARD_SIMD_FN void log_array(const T* in, T* out, std::size_t n) {
+  using V = typename vec_for<T>::type;
+  std::size_t i = 0;
+  for (; i + V::width <= n; i += V::width) V::store(out + i, vlog<V>(V::load(in + i)));
+  if (i < n) V::store_tail(out + i, n - i, vlog<V>(V::load_tail(in + i, n - i, T(1))));
+}
+
 template <class V>
 struct vec_sums {
   typename V::reg s, gap, a;
@@ -401,6 +444,136 @@ SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, U>& p, const std::size_
   }
 }
 
+/// Rows of at most one register with class-index targets, `width` rows at a time with one row
+/// per lane: a group is loaded row by row and transposed, so that register c holds class c of
+/// every row; max, exp, sums, the log and the gradient are then vertical operations (no
+/// horizontal reduction per row, one division and one log per group), and the gradient is
+/// transposed back and stored row by row. Float layers with a transpose.
+template <class U, simd::row_coeffs K, bool Weighted, bool Grad>
+SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
+  using V = vf;
+  using reg = typename V::reg;
+  constexpr std::size_t W = V::width;
+  constexpr bool smooth = K == simd::row_coeffs::index_smooth;
+  constexpr float minus_inf = -std::numeric_limits<float>::infinity();
+  const std::size_t C = p.classes;
+  const double eps = p.smoothing, keep = 1.0 - eps, spread = eps / double(C);
+  const double scale = p.grad_scale;
+  const reg keep_v = V::set1(float(keep)), keep_g = V::set1(float(scale * keep));
+  const reg spread_all = V::set1(float(spread * p.weight_sum));
+  const reg scale_v = V::set1(float(scale));
+  // a_c's smoothing part spread * w_c, for the gap and (times scale) for the gradient
+  float smooth_w[W], smooth_g[W];
+  for (std::size_t c = 0; c < W; ++c) {
+    const double w = c < C && Weighted ? double(p.weights[c]) : 1.0;
+    smooth_w[c] = float(w);
+    smooth_g[c] = float(scale * spread * w);
+  }
+
+  const std::int64_t* const index = p.index;
+  const std::int64_t ignore = p.ignore_index;
+  const float* const weights = p.weights;
+  const std::size_t rows = p.rows;
+  double total = 0;
+  alignas(64) float y_lanes[W], w_lanes[W];
+  for (std::size_t r0 = 0; r0 < rows; r0 += W) {
+    const std::size_t n = rows - r0 < W ? rows - r0 : W;
+    const float* x = p.logits + r0 * C;
+    reg X[W];
+#pragma GCC unroll 16
+    for (std::size_t j = 0; j < W; ++j) {
+      if (j < n)
+        X[j] = C == W ? V::load(x + j * C) : V::load_tail(x + j * C, C, minus_inf);
+      else
+        X[j] = V::set1(minus_inf);
+    }
+    // class and target weight per lane; -1 and 0 for ignored rows and lanes past the end
+    for (std::size_t j = 0; j < W; ++j) {
+      const std::int64_t y = j < n ? index[r0 + j] : ignore;
+      const bool live = y != ignore;
+      y_lanes[j] = live ? float(y) : -1.0f;
+      w_lanes[j] = !live ? 0.0f : weights ? weights[y] : 1.0f;
+    }
+    V::transpose(X);
+    const reg yv = V::load(y_lanes), wy = V::load(w_lanes);
+
+    reg m = V::set1(minus_inf), xy = V::zero();
+#pragma GCC unroll 16
+    for (std::size_t c = 0; c < W; ++c) {
+      if (c < C) {
+        m = V::max_ignore_nan(X[c], m);
+        xy = V::select(V::equal(yv, V::set1(float(c))), X[c], xy);
+      }
+    }
+    // s = sum_c e_c; rest = the same over classes below the max; dsum = sum_c w_c (x_c - m),
+    // for smoothing
+    reg s = V::zero(), rest = V::zero(), dsum = V::zero();
+#pragma GCC unroll 16
+    for (std::size_t c = 0; c < W; ++c) {
+      if (c < C) {
+        const reg d = V::sub(X[c], m);
+        if constexpr (smooth) {
+          if constexpr (Weighted) {
+            if (smooth_w[c] != 0) dsum = V::fmadd(V::set1(smooth_w[c]), d, dsum);
+          } else {
+            dsum = V::add(dsum, d);
+          }
+        }
+        X[c] = vexp<V>(d);
+        s = V::add(s, X[c]);
+        rest = V::add(rest, V::select(V::less(d, V::zero()), X[c], V::zero()));
+      }
+    }
+    // log(s) from s - 1 = (maxima - 1) + rest, exact where s is close to 1 (one class takes
+    // nearly all the mass), where log(s) rounded from s would lose its relative precision
+    const reg magic = V::set1(0x1.8p23f);  // rounds to an integer: s - rest counts the maxima
+    const reg maxima = V::sub(V::add(V::sub(s, rest), magic), magic);
+    const reg log_s = vlog1p<V>(V::add(V::sub(maxima, V::set1(1.0f)), rest));
+    // loss = A log(s) + gap, A = keep w_y (+ spread sum_c w_c), gap = keep w_y (m - x_y)
+    // (a term skipped when keep w_y is 0) (- spread * dsum)
+    const reg hit = V::mul(keep_v, wy);
+    const reg A = smooth ? V::add(hit, spread_all) : hit;
+    reg gap = V::select(V::nonzero(hit), V::mul(hit, V::sub(m, xy)), V::zero());
+    if constexpr (smooth) gap = V::fnmadd(V::set1(float(spread)), dsum, gap);
+    const auto dead = V::less(yv, V::zero());
+    const reg loss = V::select(dead, V::zero(), V::fmadd(A, log_s, gap));
+    total += V::reduce_add(loss);
+    if (p.losses) {
+      if (n == W)
+        V::store(p.losses + r0, loss);
+      else
+        V::store_tail(p.losses + r0, n, loss);
+    }
+
+    if constexpr (Grad) {
+      // grad_c = e_c * scale A / s - scale spread w_c - [c == y] scale keep w_y
+      const reg ratio = V::div(V::mul(scale_v, A), s);
+      const reg hit_g = V::mul(keep_g, wy);
+#pragma GCC unroll 16
+      for (std::size_t c = 0; c < W; ++c) {
+        if (c < C) {
+          reg g = V::mul(X[c], ratio);
+          if constexpr (smooth) g = V::sub(g, V::set1(smooth_g[c]));
+          X[c] = V::select(V::equal(yv, V::set1(float(c))), V::sub(g, hit_g), g);
+        }
+      }
+      V::transpose(X);
+      float* out = p.grad + r0 * C;
+#pragma GCC unroll 16
+      for (std::size_t j = 0; j < W; ++j) {
+        if (j < n) {
+          const reg g = y_lanes[j] < 0 ? V::zero() : X[j];
+          if (C == W)
+            V::store(out + j * C, g);
+          else
+            V::store_tail(out + j * C, C, g);
+        }
+      }
+    }
+  }
+  return total;
+}
+
 template <class T, class U, simd::row_coeffs K, bool Weighted, bool Grad>
 SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
   using V = typename vec_for<T>::type;
@@ -417,6 +590,9 @@ SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
   const bool fits = C * sizeof(T) <= simd::cached_row_bytes;
   T ref[simd::cached_row_bytes / simd::block_bytes];
 
+  if constexpr (std::is_same_v<T, float> && V::has_transpose && by_index) {
+    if (C <= V::width) return tile_rows<U, K, Weighted, Grad>(p);
+  }
   simd::loss_batch<T> out(p.losses);
   if (C <= V::width) {
     // rows of one register: short_rows interleaves simd::short_group of them
