@@ -318,8 +318,27 @@ auto check_class_indices(const typename Traits::logits_view& logits,
                          label_summary& summary) -> check_result {
   const std::size_t c = logits.extent(Traits::batch_rank);
   const auto* y = labels.data();
-  double total = 0;
-  for (std::size_t i = 0, n = labels.size(); i < n; ++i) {
+  const std::size_t n = labels.size();
+  const bool weighted = !o.class_weights.empty();
+  if (!weighted) {
+    // The common case first, without a branch per label: count the rows that are not ignored
+    // and note whether any label is out of range; the loop below finds and names it.
+    std::size_t counted = 0;
+    bool bad = false;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto v = y[i];
+      const bool live = !std::cmp_equal(v, o.ignore_index);
+      bad |= live & (std::cmp_less(v, 0) | !std::cmp_less(v, c));
+      counted += live;
+    }
+    if (!bad) {
+      summary.denominator = double(counted);
+      return {};
+    }
+  }
+  std::size_t counted = 0;
+  double weight_total = 0;
+  for (std::size_t i = 0; i < n; ++i) {
     const auto v = y[i];
     if (std::cmp_equal(v, o.ignore_index)) continue;
     if (std::cmp_less(v, 0))
@@ -336,9 +355,10 @@ auto check_class_indices(const typename Traits::logits_view& logits,
                      "re-indexing",
                      logits.extents(), labels.extents(), +v, position_text(labels.extents(), i),
                      c, c, units_needed(v));
-    total += o.class_weights.empty() ? 1.0 : double(o.class_weights[static_cast<std::size_t>(v)]);
+    ++counted;
+    if (weighted) weight_total += double(o.class_weights[static_cast<std::size_t>(v)]);
   }
-  summary.denominator = total;
+  summary.denominator = weighted ? weight_total : double(counted);
   return {};
 }
 

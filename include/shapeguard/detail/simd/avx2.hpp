@@ -116,6 +116,37 @@ struct avx2_f32 {
     k = _mm256_cvtepi32_ps(e);
     return _mm256_castsi256_ps(_mm256_sub_epi32(i, _mm256_slli_epi32(e, 23)));
   }
+  // Lanes j < n: y[j] as a float and its class weight (weights[y[j]], 1 without weights) where
+  // y[j] is not `ignore`; -1 and 0 in every other lane. Labels not ignored are in range
+  // (checked before any kernel runs), so their low 32 bits are the class.
+  SHAPEGUARD_V256 static void load_labels(const std::int64_t* y, std::size_t n,
+                                          std::int64_t ignore, const float* weights, reg& yf,
+                                          reg& wy) {
+    const std::size_t n_lo = n < 4 ? n : 4, n_hi = n - n_lo;
+    const __m256i ig = _mm256_set1_epi64x(ignore);
+    const __m256i k_lo = tail_bits64(n_lo), k_hi = tail_bits64(n_hi);
+    const __m256i lo = _mm256_maskload_epi64(reinterpret_cast<const long long*>(y), k_lo);
+    // y + 4 is only formed when it lies inside the labels
+    const __m256i hi = n_hi ? _mm256_maskload_epi64(reinterpret_cast<const long long*>(y + 4), k_hi)
+                            : _mm256_setzero_si256();
+    const __m256i live_lo = _mm256_andnot_si256(_mm256_cmpeq_epi64(lo, ig), k_lo);
+    const __m256i live_hi = _mm256_andnot_si256(_mm256_cmpeq_epi64(hi, ig), k_hi);
+    const __m256i y32 = low_halves(lo, hi);
+    const __m256 live = _mm256_castsi256_ps(low_halves(live_lo, live_hi));
+    yf = _mm256_blendv_ps(_mm256_set1_ps(-1.0f), _mm256_cvtepi32_ps(y32), live);
+    wy = weights ? _mm256_mask_i32gather_ps(_mm256_setzero_ps(), weights, y32, live, 4)
+                 : _mm256_and_ps(live, _mm256_set1_ps(1.0f));
+  }
+  // the first k of 4 64-bit lanes, k <= 4
+  SHAPEGUARD_V256 static __m256i tail_bits64(std::size_t k) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(avx2_mask_table64 + 4 - k));
+  }
+  // the low 32 bits of each 64-bit lane: a's four, then b's four
+  SHAPEGUARD_V256 static __m256i low_halves(__m256i a, __m256i b) {
+    const __m256i evens = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    return _mm256_set_m128i(_mm256_castsi256_si128(_mm256_permutevar8x32_epi32(b, evens)),
+                            _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(a, evens)));
+  }
   // Register c receives lane c of every register: an 8 x 8 transpose (pairs of floats, of
   // doubles, then 128-bit halves).
   SHAPEGUARD_V256 static void transpose(reg (&r)[8]) {

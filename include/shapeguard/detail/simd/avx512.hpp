@@ -4,6 +4,7 @@
 // its end).
 
 #include <cstddef>
+#include <cstdint>
 
 #include "exp_constants.hpp"
 #include "target.hpp"
@@ -99,6 +100,32 @@ struct avx512_f32 {
     const __m512i e = _mm512_srai_epi32(_mm512_sub_epi32(i, _mm512_set1_epi32(0x3f2aaaab)), 23);
     k = _mm512_cvtepi32_ps(e);
     return _mm512_castsi512_ps(_mm512_sub_epi32(i, _mm512_slli_epi32(e, 23)));
+  }
+  // Lanes j < n: y[j] as a float and its class weight (weights[y[j]], 1 without weights) where
+  // y[j] is not `ignore`; -1 and 0 in every other lane. Labels not ignored are in range
+  // (checked before any kernel runs).
+  SHAPEGUARD_V512 static void load_labels(const std::int64_t* y, std::size_t n,
+                                          std::int64_t ignore, const float* weights, reg& yf,
+                                          reg& wy) {
+    const auto k_lo = static_cast<__mmask8>(n >= 8 ? 0xffu : (1u << n) - 1u);
+    const auto k_hi = static_cast<__mmask8>(n <= 8 ? 0u : n >= 16 ? 0xffu : (1u << (n - 8)) - 1u);
+    const __m512i ig = _mm512_set1_epi64(ignore);
+    const __m512i lo = _mm512_maskz_loadu_epi64(k_lo, y);
+    // y + 8 is only formed when it lies inside the labels
+    const __m512i hi = k_hi ? _mm512_maskz_loadu_epi64(k_hi, y + 8) : _mm512_setzero_si512();
+    const __mmask8 live_lo = _mm512_mask_cmpneq_epi64_mask(k_lo, lo, ig);
+    const __mmask8 live_hi = _mm512_mask_cmpneq_epi64_mask(k_hi, hi, ig);
+    const auto live = static_cast<__mmask16>(live_lo | (unsigned(live_hi) << 8));
+    const __m512 f = _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtepi64_ps(lo)),
+                                        _mm512_cvtepi64_ps(hi), 1);
+    yf = _mm512_mask_blend_ps(live, _mm512_set1_ps(-1.0f), f);
+    if (weights) {
+      const __m256 w_lo = _mm512_mask_i64gather_ps(_mm256_setzero_ps(), live_lo, lo, weights, 4);
+      const __m256 w_hi = _mm512_mask_i64gather_ps(_mm256_setzero_ps(), live_hi, hi, weights, 4);
+      wy = _mm512_insertf32x8(_mm512_castps256_ps512(w_lo), w_hi, 1);
+    } else {
+      wy = _mm512_maskz_mov_ps(live, _mm512_set1_ps(1.0f));
+    }
   }
   // Register c receives lane c of every register: a 16 x 16 transpose in four rounds of
   // shuffles (pairs of floats, of doubles, then 128-bit quarters twice).

@@ -475,7 +475,6 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
   const float* const weights = p.weights;
   const std::size_t rows = p.rows;
   double total = 0;
-  alignas(64) float y_lanes[W], w_lanes[W];
   for (std::size_t r0 = 0; r0 < rows; r0 += W) {
     const std::size_t n = rows - r0 < W ? rows - r0 : W;
     const float* x = p.logits + r0 * C;
@@ -488,14 +487,9 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
         X[j] = V::set1(minus_inf);
     }
     // class and target weight per lane; -1 and 0 for ignored rows and lanes past the end
-    for (std::size_t j = 0; j < W; ++j) {
-      const std::int64_t y = j < n ? index[r0 + j] : ignore;
-      const bool live = y != ignore;
-      y_lanes[j] = live ? float(y) : -1.0f;
-      w_lanes[j] = !live ? 0.0f : weights ? weights[y] : 1.0f;
-    }
+    reg yv, wy;
+    V::load_labels(index + r0, n, ignore, weights, yv, wy);
     V::transpose(X);
-    const reg yv = V::load(y_lanes), wy = V::load(w_lanes);
 
     reg m = V::set1(minus_inf), xy = V::zero();
 #pragma GCC unroll 16
@@ -562,7 +556,7 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
 #pragma GCC unroll 16
       for (std::size_t j = 0; j < W; ++j) {
         if (j < n) {
-          const reg g = y_lanes[j] < 0 ? V::zero() : X[j];
+          const reg g = index[r0 + j] == ignore ? V::zero() : X[j];
           if (C == W)
             V::store(out + j * C, g);
           else
