@@ -327,8 +327,10 @@ auto check_class_indices(const typename Traits::logits_view& logits,
     bool bad = false;
     for (std::size_t i = 0; i < n; ++i) {
       const auto v = y[i];
-      const bool live = !std::cmp_equal(v, o.ignore_index);
-      bad |= live & (std::cmp_less(v, 0) | !std::cmp_less(v, c));
+      // unsigned, not bool: `|` and `&` on bools draw clang's -Wbitwise-instead-of-logical
+      const unsigned live = !std::cmp_equal(v, o.ignore_index);
+      const unsigned out = unsigned{std::cmp_less(v, 0)} | unsigned{!std::cmp_less(v, c)};
+      bad |= (live & out) != 0;
       counted += live;
     }
     if (!bad) {
