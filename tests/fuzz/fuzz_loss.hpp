@@ -116,6 +116,13 @@ void fill_targets(source& s, U* t, std::size_t rows, std::size_t classes, bool o
     if (corrupt && s.next() % rate == 0) {
       const std::size_t c = s.next() % classes;
       if constexpr (std::is_floating_point_v<U>) {
+        if (!one_hot && s.next() % 3 == 0) {
+          // a row whose sum is off by 1e-8 to 1e-1 relative, across the tolerance's edge
+          const long double off = std::pow(10.0L, -8.0L + 7.0L * s.unit());
+          const long double f = s.next() % 2 ? 1 + off : 1 - off;
+          for (std::size_t k = 0; k < classes; ++k) r[k] = U(static_cast<long double>(r[k]) * f);
+          continue;
+        }
         static const U bad[] = {U(-1e-3), -std::numeric_limits<U>::denorm_min(),
                                 std::numeric_limits<U>::quiet_NaN(),
                                 std::numeric_limits<U>::infinity(), U(0.5), U(1), U(2), U(0)};
