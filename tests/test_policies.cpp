@@ -310,7 +310,8 @@ TEST_CASE("class weights at the edges of float's range give what double gives",
 // --- threads ----------------------------------------------------------------------------------
 
 TEST_CASE("results are the same bit for bit on any thread count", "[policy][threads]") {
-  const std::size_t n = 3000, c = 70;  // rows_per_block(70) = 234: 13 blocks
+  // rows_per_block(70) = 234: 129 blocks; 2.1M logits, enough for 5 threads (one per 2^18)
+  const std::size_t n = 30000, c = 70;
   std::vector<float> x(n * c);
   std::vector<std::uint16_t> y(n);
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::cos(float(i) * 0.011f) * 7;

@@ -117,7 +117,8 @@ TEST_CASE("double logits give a double loss", "[loss]") {
 }
 
 TEST_CASE("the reduced loss does not depend on the thread count", "[loss][threads]") {
-  const std::size_t n = 5000, c = 37;
+  // 2.2M logits: enough for 8 threads (one per 2^18 logits at most)
+  const std::size_t n = 60000, c = 37;
   std::vector<float> x(n * c);
   std::vector<std::int64_t> y(n);
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::sin(float(i) * 0.37f) * 5;

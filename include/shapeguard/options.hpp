@@ -31,7 +31,10 @@ struct ce_options {
   float label_smoothing = 0.0f;               ///< in [0, 1]
   std::span<const float> class_weights = {};  ///< empty, or one weight per class
   bool check_finite = false;  ///< raise `non_finite` on NaN or infinite logits, before writing
-  std::size_t threads = 1;    ///< threads that split the rows; 1 = the caller's thread only
+  /// Threads that may split the rows; 1 = the caller's thread only. A call uses at most one
+  /// thread per 2^18 logits (smaller problems finish before a thread starts); the result is
+  /// bitwise the same for any count.
+  std::size_t threads = 1;
 };
 
 }  // namespace shapeguard

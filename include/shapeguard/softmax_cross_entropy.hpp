@@ -21,6 +21,10 @@ constexpr auto rows_per_block(std::size_t classes) noexcept -> std::size_t {
   return std::clamp<std::size_t>(16384 / std::max<std::size_t>(classes, 1), 1, 256);
 }
 
+/// Logits per thread below which another thread costs more to start than it saves: a call
+/// uses at most elements / this many threads (and at least the caller's).
+inline constexpr std::size_t min_elements_per_thread = std::size_t(1) << 18;
+
 /// Runs `block(b)` for b in [0, blocks), on `threads` threads (the caller's among them).
 template <class F>
 void for_each_block(std::size_t blocks, std::size_t threads, const F& block) {
@@ -74,7 +78,9 @@ auto solve(const LogitsView& logits, const Labels& labels,
   const std::size_t per_block = rows_per_block(classes);
   const std::size_t blocks = (rows + per_block - 1) / per_block;
   std::vector<double> sums(blocks);
-  for_each_block(blocks, o.threads, [&](std::size_t b) {
+  const std::size_t threads =
+      std::clamp<std::size_t>(rows * classes / min_elements_per_thread, 1, o.threads);
+  for_each_block(blocks, threads, [&](std::size_t b) {
     const std::size_t r0 = b * per_block, n = std::min(per_block, rows - r0);
     rows_problem<T, U> p = base;
     p.rows = n;
