@@ -444,12 +444,12 @@ SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, U>& p, const std::size_
   }
 }
 
-/// Rows of at most one register with class-index targets, `width` rows at a time with one row
-/// per lane: a group is loaded row by row and transposed, so that register c holds class c of
-/// every row; max, exp, sums, the log and the gradient are then vertical operations (no
-/// horizontal reduction per row, one division and one log per group), and the gradient is
-/// transposed back and stored row by row. Float layers with a transpose.
-template <class U, simd::row_coeffs K, bool Weighted, bool Grad>
+/// Rows of at most R registers with class-index targets, `width` rows at a time with one row
+/// per lane: a group is loaded row by row and transposed R registers at a time, so that
+/// register c holds class c of every row; max, exp, sums, the log and the gradient are then
+/// vertical operations (no horizontal reduction per row, one division and one log per group),
+/// and the gradient is transposed back and stored row by row. Float layers with a transpose.
+template <std::size_t R, class U, simd::row_coeffs K, bool Weighted, bool Grad>
 SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
   using V = vf;
   using reg = typename V::reg;
@@ -463,8 +463,8 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
   const reg spread_all = V::set1(float(spread * p.weight_sum));
   const reg scale_v = V::set1(float(scale));
   // a_c's smoothing part spread * w_c, for the gap and (times scale) for the gradient
-  float smooth_w[W], smooth_g[W];
-  for (std::size_t c = 0; c < W; ++c) {
+  float smooth_w[R * W], smooth_g[R * W];
+  for (std::size_t c = 0; c < R * W; ++c) {
     const double w = c < C && Weighted ? double(p.weights[c]) : 1.0;
     smooth_w[c] = float(w);
     smooth_g[c] = float(scale * spread * w);
@@ -478,34 +478,43 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
   for (std::size_t r0 = 0; r0 < rows; r0 += W) {
     const std::size_t n = rows - r0 < W ? rows - r0 : W;
     const float* x = p.logits + r0 * C;
-    reg X[W];
+    // T[h][j]: classes [h W, h W + W) of row j; after the transpose, T[h][k] is class h W + k
+    reg T[R][W];
+#pragma GCC unroll 2
+    for (std::size_t h = 0; h < R; ++h) {
+      const std::size_t len = C - h * W < W ? C - h * W : W;
 #pragma GCC unroll 16
-    for (std::size_t j = 0; j < W; ++j) {
-      if (j < n)
-        X[j] = C == W ? V::load(x + j * C) : V::load_tail(x + j * C, C, minus_inf);
-      else
-        X[j] = V::set1(minus_inf);
+      for (std::size_t j = 0; j < W; ++j) {
+        if (j < n)
+          T[h][j] = len == W ? V::load(x + j * C + h * W)
+                             : V::load_tail(x + j * C + h * W, len, minus_inf);
+        else
+          T[h][j] = V::set1(minus_inf);
+      }
     }
     // class and target weight per lane; -1 and 0 for ignored rows and lanes past the end
     reg yv, wy;
     V::load_labels(index + r0, n, ignore, weights, yv, wy);
-    V::transpose(X);
+#pragma GCC unroll 2
+    for (std::size_t h = 0; h < R; ++h) V::transpose(T[h]);
 
     reg m = V::set1(minus_inf), xy = V::zero();
-#pragma GCC unroll 16
-    for (std::size_t c = 0; c < W; ++c) {
+#pragma GCC unroll 32
+    for (std::size_t c = 0; c < R * W; ++c) {
       if (c < C) {
-        m = V::max_ignore_nan(X[c], m);
-        xy = V::select(V::equal(yv, V::set1(float(c))), X[c], xy);
+        reg& X_c = T[c / W][c % W];
+        m = V::max_ignore_nan(X_c, m);
+        xy = V::select(V::equal(yv, V::set1(float(c))), X_c, xy);
       }
     }
     // s = sum_c e_c; rest = the same over classes below the max; dsum = sum_c w_c (x_c - m),
     // for smoothing
     reg s = V::zero(), rest = V::zero(), dsum = V::zero();
-#pragma GCC unroll 16
-    for (std::size_t c = 0; c < W; ++c) {
+#pragma GCC unroll 32
+    for (std::size_t c = 0; c < R * W; ++c) {
       if (c < C) {
-        const reg d = V::sub(X[c], m);
+        reg& X_c = T[c / W][c % W];
+        const reg d = V::sub(X_c, m);
         if constexpr (smooth) {
           if constexpr (Weighted) {
             if (smooth_w[c] != 0) dsum = V::fmadd(V::set1(smooth_w[c]), d, dsum);
@@ -513,9 +522,9 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
             dsum = V::add(dsum, d);
           }
         }
-        X[c] = vexp<V>(d);
-        s = V::add(s, X[c]);
-        rest = V::add(rest, V::select(V::less(d, V::zero()), X[c], V::zero()));
+        X_c = vexp<V>(d);
+        s = V::add(s, X_c);
+        rest = V::add(rest, V::select(V::less(d, V::zero()), X_c, V::zero()));
       }
     }
     // log(s) from s - 1 = (maxima - 1) + rest, exact where s is close to 1 (one class takes
@@ -543,24 +552,29 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
       // grad_c = e_c * scale A / s - scale spread w_c - [c == y] scale keep w_y
       const reg ratio = V::div(V::mul(scale_v, A), s);
       const reg hit_g = V::mul(keep_g, wy);
-#pragma GCC unroll 16
-      for (std::size_t c = 0; c < W; ++c) {
+#pragma GCC unroll 32
+      for (std::size_t c = 0; c < R * W; ++c) {
         if (c < C) {
-          reg g = V::mul(X[c], ratio);
+          reg& X_c = T[c / W][c % W];
+          reg g = V::mul(X_c, ratio);
           if constexpr (smooth) g = V::sub(g, V::set1(smooth_g[c]));
-          X[c] = V::select(V::equal(yv, V::set1(float(c))), V::sub(g, hit_g), g);
+          X_c = V::select(V::equal(yv, V::set1(float(c))), V::sub(g, hit_g), g);
         }
       }
-      V::transpose(X);
       float* out = p.grad + r0 * C;
+#pragma GCC unroll 2
+      for (std::size_t h = 0; h < R; ++h) {
+        V::transpose(T[h]);
+        const std::size_t len = C - h * W < W ? C - h * W : W;
 #pragma GCC unroll 16
-      for (std::size_t j = 0; j < W; ++j) {
-        if (j < n) {
-          const reg g = index[r0 + j] == ignore ? V::zero() : X[j];
-          if (C == W)
-            V::store(out + j * C, g);
-          else
-            V::store_tail(out + j * C, C, g);
+        for (std::size_t j = 0; j < W; ++j) {
+          if (j < n) {
+            const reg g = index[r0 + j] == ignore ? V::zero() : T[h][j];
+            if (len == W)
+              V::store(out + j * C + h * W, g);
+            else
+              V::store_tail(out + j * C + h * W, len, g);
+          }
         }
       }
     }
@@ -585,7 +599,8 @@ SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
   T ref[simd::cached_row_bytes / simd::block_bytes];
 
   if constexpr (std::is_same_v<T, float> && V::has_transpose && by_index) {
-    if (C <= V::width) return tile_rows<U, K, Weighted, Grad>(p);
+    if (C <= V::width) return tile_rows<1, U, K, Weighted, Grad>(p);
+    if (C <= 2 * V::width) return tile_rows<2, U, K, Weighted, Grad>(p);
   }
   simd::loss_batch<T> out(p.losses);
   if (C <= V::width) {
