@@ -99,7 +99,9 @@ namespace shapeguard::detail::avx2_kernel {
 using vf = simd::avx2_f32;
 using vd = simd::avx2_f64;
 #define SHAPEGUARD_SIMD_TARGET SHAPEGUARD_TARGET_AVX2
+#define SHAPEGUARD_SIMD_TILES 1
 #include "simd/kernel.inl"
+#undef SHAPEGUARD_SIMD_TILES
 #undef SHAPEGUARD_SIMD_TARGET
 }  // namespace shapeguard::detail::avx2_kernel
 
@@ -107,7 +109,9 @@ namespace shapeguard::detail::avx512_kernel {
 using vf = simd::avx512_f32;
 using vd = simd::avx512_f64;
 #define SHAPEGUARD_SIMD_TARGET SHAPEGUARD_TARGET_AVX512
+#define SHAPEGUARD_SIMD_TILES 1
 #include "simd/kernel.inl"
+#undef SHAPEGUARD_SIMD_TILES
 #undef SHAPEGUARD_SIMD_TARGET
 }  // namespace shapeguard::detail::avx512_kernel
 #if defined(__GNUC__) && !defined(__clang__)
@@ -120,7 +124,9 @@ namespace shapeguard::detail::neon_kernel {
 using vf = simd::neon_f32;
 using vd = simd::neon_f64;
 #define SHAPEGUARD_SIMD_TARGET
+#define SHAPEGUARD_SIMD_TILES 0
 #include "simd/kernel.inl"
+#undef SHAPEGUARD_SIMD_TILES
 #undef SHAPEGUARD_SIMD_TARGET
 }  // namespace shapeguard::detail::neon_kernel
 #endif

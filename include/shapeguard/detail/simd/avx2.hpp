@@ -106,7 +106,6 @@ struct avx2_f32 {
   }
 
   // For the tile kernel (rows in lanes) and its log.
-  static constexpr bool has_transpose = true;
   SHAPEGUARD_V256 static reg div(reg a, reg b) { return _mm256_div_ps(a, b); }
   SHAPEGUARD_V256 static mask equal(reg a, reg b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
   // x = m * 2^k with m in [2/3, 4/3), for x a positive normal float; returns m, k as a float.
@@ -240,7 +239,6 @@ struct avx2_f64 {
   SHAPEGUARD_V256 static reg exp_scale(reg p, reg biased, reg /*n*/) {
     return _mm256_mul_pd(p, _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(biased), 52)));
   }
-  static constexpr bool has_transpose = false;
 };
 
 }  // namespace shapeguard::detail::simd

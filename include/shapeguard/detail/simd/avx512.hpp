@@ -91,7 +91,6 @@ struct avx512_f32 {
   }
 
   // For the tile kernel (rows in lanes) and its log.
-  static constexpr bool has_transpose = true;
   SHAPEGUARD_V512 static reg div(reg a, reg b) { return _mm512_div_ps(a, b); }
   SHAPEGUARD_V512 static mask equal(reg a, reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
   // x = m * 2^k with m in [2/3, 4/3), for x a positive normal float; returns m, k as a float.
@@ -209,7 +208,6 @@ struct avx512_f64 {
   SHAPEGUARD_V512 static reg exp_scale(reg p, reg /*biased*/, reg n) {
     return _mm512_scalef_pd(p, n);
   }
-  static constexpr bool has_transpose = false;
 };
 
 }  // namespace shapeguard::detail::simd

@@ -3,6 +3,8 @@
 // that set's namespace, after defining
 //   SHAPEGUARD_SIMD_TARGET  the function attribute that enables the set (maybe empty)
 //   vf, vd                  the set's vector layer for float and for double
+//   SHAPEGUARD_SIMD_TILES   1 when vf has the operations of the tile kernel (a transpose,
+//                           label loads, division, exponent split), else 0
 // so that every function below is compiled for that set and inlines its intrinsics.
 //
 // Per row (formulas in rows.hpp), in blocks of block_elems that stay in L1:
@@ -79,10 +81,11 @@ SHAPEGUARD_SIMD_FN void exp_array(const T* in, T* out, std::size_t n) {
   if (i < n) V::store_tail(out + i, n - i, vexp<V>(V::load_tail(in + i, n - i, T(0))));
 }
 
+#if SHAPEGUARD_SIMD_TILES
 /// log(x) lane-wise, for x a positive normal float or NaN (kept): x = m 2^k with m in
 /// [2/3, 4/3), log(m) = log1p(f) = 2 atanh(f / (2 + f)) by its series to the 9th power
 /// (truncation below 0.2 ULP), written as f - (f^2/2 - s (f^2/2 + R)) so that the large terms
-/// are exact, and k ln 2 added with one rounding. Float layers with has_transpose only.
+/// are exact, and k ln 2 added with one rounding. Layers with the tile kernel only.
 template <class V>
 SHAPEGUARD_SIMD_IN auto vlog(typename V::reg x) -> typename V::reg {
   using reg = typename V::reg;
@@ -113,7 +116,7 @@ SHAPEGUARD_SIMD_IN auto vlog1p(typename V::reg t) -> typename V::reg {
   return V::add(vlog<V>(u), V::div(V::sub(t, V::sub(u, one)), u));
 }
 
-/// out[i] = log(in[i]) with this set's vector log (for tests; float layers with a transpose).
+/// out[i] = log(in[i]) with this set's vector log (for tests; layers with the tile kernel).
 template <class T>
 SHAPEGUARD_SIMD_FN void log_array(const T* in, T* out, std::size_t n) {
   using V = typename vec_for<T>::type;
@@ -121,6 +124,7 @@ SHAPEGUARD_SIMD_FN void log_array(const T* in, T* out, std::size_t n) {
   for (; i + V::width <= n; i += V::width) V::store(out + i, vlog<V>(V::load(in + i)));
   if (i < n) V::store_tail(out + i, n - i, vlog<V>(V::load_tail(in + i, n - i, T(1))));
 }
+#endif  // SHAPEGUARD_SIMD_TILES
 
 template <class V>
 struct vec_sums {
@@ -444,11 +448,12 @@ SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, U>& p, const std::size_
   }
 }
 
+#if SHAPEGUARD_SIMD_TILES
 /// Rows of at most R registers with class-index targets, `width` rows at a time with one row
 /// per lane: a group is loaded row by row and transposed R registers at a time, so that
 /// register c holds class c of every row; max, exp, sums, the log and the gradient are then
 /// vertical operations (no horizontal reduction per row, one division and one log per group),
-/// and the gradient is transposed back and stored row by row. Float layers with a transpose.
+/// and the gradient is transposed back and stored row by row. Layers with SHAPEGUARD_SIMD_TILES.
 template <std::size_t R, class U, simd::row_coeffs K, bool Weighted, bool Grad>
 SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
   using V = vf;
@@ -581,6 +586,7 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
   }
   return total;
 }
+#endif  // SHAPEGUARD_SIMD_TILES
 
 template <class T, class U, simd::row_coeffs K, bool Weighted, bool Grad>
 SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
@@ -598,10 +604,12 @@ SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
   const bool fits = C * sizeof(T) <= simd::cached_row_bytes;
   T ref[simd::cached_row_bytes / simd::block_bytes];
 
-  if constexpr (std::is_same_v<T, float> && V::has_transpose && by_index) {
+#if SHAPEGUARD_SIMD_TILES
+  if constexpr (std::is_same_v<T, float> && by_index) {
     if (C <= V::width) return tile_rows<1, U, K, Weighted, Grad>(p);
     if (C <= 2 * V::width) return tile_rows<2, U, K, Weighted, Grad>(p);
   }
+#endif
   simd::loss_batch<T> out(p.losses);
   if (C <= V::width) {
     // rows of one register: short_rows interleaves simd::short_group of them

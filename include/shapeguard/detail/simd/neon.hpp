@@ -75,7 +75,6 @@ struct neon_f32 {
   SHAPEGUARD_VNEON static reg exp_scale(reg p, reg biased, reg /*n*/) {
     return vmulq_f32(p, vreinterpretq_f32_s32(vshlq_n_s32(vreinterpretq_s32_f32(biased), 23)));
   }
-  static constexpr bool has_transpose = false;
 };
 
 struct neon_f64 {
@@ -133,7 +132,6 @@ struct neon_f64 {
   SHAPEGUARD_VNEON static reg exp_scale(reg p, reg biased, reg /*n*/) {
     return vmulq_f64(p, vreinterpretq_f64_s64(vshlq_n_s64(vreinterpretq_s64_f64(biased), 52)));
   }
-  static constexpr bool has_transpose = false;
 };
 
 }  // namespace shapeguard::detail::simd
