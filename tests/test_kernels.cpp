@@ -430,6 +430,38 @@ TEST_CASE("the loss is bitwise identical for any thread count", "[kernels][threa
   }
 }
 
+TEST_CASE("a smoothing below float's normal range with huge weights stays finite", "[kernels]") {
+  // eps / C rounds to 0 in float lanes while a weight of 1e30 times a logit gap of 7.5e37
+  // overflows: 0 * inf was NaN on the vector sets where the reference gives 7.5e34
+  const std::vector<float> x0 = {
+      -8.0886525e+30f, -10.052854f, 1.2933772e+21f, -2.0695557e+21f, 7.537206e+37f, -7.785144e-15f,
+      582861000.f, 7.0909647e-25f, 0.14129205f, 5.5856572e+17f, -2.330205e-15f, 1.737916e-10f,
+      1.4542955e-08f, 1.12615115e-17f, 1.4577234e-37f, -1746332100000000.f, 50771384.f,
+      1.4354512e-23f, 3.797342e+32f, 1.4627739e-25f, -7.822572e-33f, 2435455.f, 3.4114738e-13f,
+      -8.079569e-19f};
+  const std::vector<std::int64_t> y = {2, 2, 2};
+  const std::vector<float> w = {0, 0, 0.001f, 3.7672515f, 1, -0.0f, 1e+30f, 0.099553466f};
+  const sg::ce_options o{.reduction = sg::reduction::sum,
+                         .label_smoothing = std::numeric_limits<float>::denorm_min(),
+                         .class_weights = w};
+  sg::tensor_view<const float, sg::extents<sg::dyn, 8>> x(x0.data(), 3);
+  sg::tensor_view<const std::int64_t, sg::extents<sg::dyn>> yv(y.data(), 3);
+  const sg::isa previous = sd::override_isa(sg::isa::scalar);
+  const float ref = sg::softmax_cross_entropy(x, yv, o);
+  REQUIRE(std::isfinite(ref));
+  for (sg::isa a : sg::supported_isas()) {
+    INFO(sg::to_string(a));
+    sd::override_isa(a);
+    std::vector<float> g = x0;  // the gradient over the logits
+    const float in_place = sg::softmax_cross_entropy(
+        sg::tensor_view<const float, sg::extents<sg::dyn, 8>>(g.data(), 3), yv,
+        sg::tensor_view<float, sg::extents<sg::dyn, 8>>(g.data(), 3), o);
+    CHECK(sg::softmax_cross_entropy(x, yv, o) == Approx(ref).epsilon(1e-5));
+    CHECK(in_place == Approx(ref).epsilon(1e-5));
+  }
+  sd::override_isa(previous);
+}
+
 TEST_CASE("the public loss agrees across instruction sets", "[kernels][public]") {
   for (std::size_t C : std::vector<std::size_t>{10, 1000, 32000}) {
     const std::size_t N = C == 32000 ? 9 : 300;

@@ -707,6 +707,10 @@ SHAPEGUARD_SIMD_FN auto fused_rows(const rows_problem<T, U>& p) -> double {
   using simd::row_coeffs;
   if (p.classes == 0) return scalar_rows(p);
   const bool grad = p.grad != nullptr, weighted = p.weights != nullptr;
+  // A smoothing whose share eps / C is below T's normal range rounds to 0 (or to a few bits) in
+  // T lanes, where 0 times a term that overflowed gives NaN: the reference, in double, solves it.
+  if (p.smoothing > 0 && p.smoothing / double(p.classes) < double(std::numeric_limits<T>::min()))
+    return scalar_rows(p);
   if constexpr (std::is_same_v<T, float>) {
     // Float lanes sum class weights (up to weight_sum) and hold gradient constants of up to
     // grad_scale * max(1, weight_sum) (scale * A / s, scale * (1 - eps), scale * eps / C).
