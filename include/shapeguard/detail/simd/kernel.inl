@@ -305,45 +305,15 @@ SHAPEGUARD_SIMD_IN void rebase(simd::row_sums& sums, std::size_t c, double m, do
   }
 }
 
-/// The sums of a row read once: blocks of block_elems, each read twice while it is in L1 (max,
-/// then exp), the running sums rebased whenever a block raises the max. m = -inf means the row
-/// holds no number above -inf: its loss is NaN, as in the reference (exp(-inf - -inf)).
-template <class V, class U, simd::row_coeffs K, bool Weighted>
-SHAPEGUARD_SIMD_FN auto online_sums(const typename V::value_type* x, const U* t, const float* w,
-                                    std::size_t n, typename V::value_type keep,
-                                    typename V::value_type spread, typename V::value_type& m)
-    -> simd::row_sums {
-  using T = typename V::value_type;
-  constexpr std::size_t B = simd::block_bytes / sizeof(T);
-  std::size_t first = n < B ? n : B;
-  m = row_max<V>(x, first);
-  if (m == -std::numeric_limits<T>::infinity()) {
-    // Nothing to rebase from: take the whole row's max first (rare: a leading block of -inf).
-    first = n;
-    m = row_max<V>(x, n);
-    if (m == -std::numeric_limits<T>::infinity()) return {};
-  }
-  simd::row_sums sums = exp_pass<V, U, K, Weighted, false>(x, nullptr, t, w, first, m, keep, spread);
-  for (std::size_t c = first; c < n; c += B) {
-    const std::size_t len = n - c < B ? n - c : B;
-    const T block_max = row_max<V>(x + c, len);
-    if (block_max > m) {
-      rebase<K, Weighted>(sums, c, double(m), double(block_max));
-      m = block_max;
-    }
-    sums += exp_pass<V, U, K, Weighted, false>(x + c, nullptr, offset(t, c), offset(w, c), len,
-                                               m, keep, spread);
-  }
-  return sums;
-}
-
-/// The sums of a row whose exp values are kept for the gradient: blocks of block_elems, each
-/// read from memory once (its max, then exp into g while it is in L1, the next block already
-/// on its way). ref[b] receives the reference block b's values are relative to (the running
-/// max after that block), so the gradient pass scales block b by exp(ref[b] - m); `ahead` is
-/// what follows the row (the next row's logits), prefetched during the last block.
-template <class V, class U, simd::row_coeffs K, bool Weighted>
-SHAPEGUARD_SIMD_FN auto stored_sums(const typename V::value_type* x, typename V::value_type* g,
+/// The sums of a row in blocks of block_elems, each read from memory once (its max, then exp
+/// while it is in L1), the running sums rebased whenever a block raises the max m. m = -inf
+/// means the row holds no number above -inf: its loss is NaN, as in the reference.
+/// With Store, exp goes into g with the next block on its way, ref[b] receives the reference
+/// block b's values are relative to (the running max after that block), so the gradient pass
+/// scales block b by exp(ref[b] - m), and `ahead` (the next row's logits) is prefetched during
+/// the last block. Without Store, g, ref and ahead are unused.
+template <class V, class U, simd::row_coeffs K, bool Weighted, bool Store>
+SHAPEGUARD_SIMD_FN auto block_sums(const typename V::value_type* x, typename V::value_type* g,
                                     const U* t, const float* w, std::size_t n,
                                     typename V::value_type keep, typename V::value_type spread,
                                     const typename V::value_type* ahead,
@@ -367,9 +337,10 @@ SHAPEGUARD_SIMD_FN auto stored_sums(const typename V::value_type* x, typename V:
         m = block_max;
       }
     }
-    ref[b] = m;
-    sums += exp_pass<V, U, K, Weighted, true>(x + c, g + c, offset(t, c), offset(w, c), len, m,
-                                              keep, spread, c + B < n ? x + c + B : ahead);
+    if constexpr (Store) ref[b] = m;
+    sums += exp_pass<V, U, K, Weighted, Store>(x + c, offset(g, c), offset(t, c), offset(w, c),
+                                               len, m, keep, spread,
+                                               c + B < n ? x + c + B : ahead);
   }
   return sums;
 }
@@ -653,10 +624,11 @@ SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
     T m;
     simd::row_sums sums;
     if (Grad && fits) {
-      sums = stored_sums<V, U, K, Weighted>(x, g, t, w, C, keep_t, spread_t,
-                                            i + 1 < p.rows ? x + C : nullptr, m, ref);
+      sums = block_sums<V, U, K, Weighted, true>(x, g, t, w, C, keep_t, spread_t,
+                                                 i + 1 < p.rows ? x + C : nullptr, m, ref);
     } else {
-      sums = online_sums<V, U, K, Weighted>(x, t, w, C, keep_t, spread_t, m);
+      sums = block_sums<V, U, K, Weighted, false>(x, nullptr, t, w, C, keep_t, spread_t, nullptr,
+                                                  m, nullptr);
     }
 
     if (m == minus_inf) {  // every logit -inf or NaN: NaN like the reference
