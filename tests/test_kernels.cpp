@@ -462,6 +462,45 @@ TEST_CASE("a smoothing below float's normal range with huge weights stays finite
   sd::override_isa(previous);
 }
 
+TEST_CASE("logit gaps beyond float's range: the loss stays exact", "[kernels]") {
+  // m - x_c of two floats, and a_c times it, can exceed float's largest value while the loss,
+  // summed in double, does not: {3e38, -3e38} under smoothing was +inf on the vector sets
+  const float big = 3e38f;
+  for (std::size_t C : std::vector<std::size_t>{2, 10, 16, 17, 32, 33, 1000, 70001}) {
+    for (options o : option_sets) {
+      auto d = make<float, float>(6, C, o);
+      d.index[0] = 1;
+      d.logits[0] = big;  // row 0: target at -3e38 below the max
+      d.logits[1] = -big;
+      for (std::size_t c = 0; c < C; ++c) {
+        d.logits[C + c] = c % 2 ? big : -big;           // row 1: alternating
+        d.logits[2 * C + c] = c == C / 2 ? 1.0f : -big;  // row 2: one finite class
+        d.logits[3 * C + c] *= 1e37f;                    // row 3: spread over 1e37
+      }
+      check_all(d, "gaps of 6e38 " + describe(o, 6, C));
+      if (o.weights) {
+        // class weights near float's largest value / C: a_c (m - x_c) overflows for any gap > C
+        for (auto& w : d.weights) w = w == 0.0f ? 0.0f : 4e36f / float(C);
+        for (std::size_t j = 3 * C; j < 6 * C; ++j) d.logits[j] = float(j % 7) - 3.0f;
+        check_all(d, "weights of 4e36 / C " + describe(o, 6, C));
+      }
+    }
+  }
+  // the case the fuzzer found, through the public loss: 3e37 on every set
+  const std::vector<float> x0 = {big, -big};
+  const std::vector<std::int64_t> y = {0};
+  sg::tensor_view<const float, sg::extents<sg::dyn, 2>> x(x0.data(), 1);
+  sg::tensor_view<const std::int64_t, sg::extents<sg::dyn>> yv(y.data(), 1);
+  const sg::isa previous = sd::override_isa(sg::isa::scalar);
+  for (sg::isa a : sg::supported_isas()) {
+    INFO(sg::to_string(a));
+    sd::override_isa(a);
+    CHECK(sg::softmax_cross_entropy(x, yv, {.label_smoothing = 0.2f}) ==
+          Approx(0.1 * 6e38).epsilon(1e-6));
+  }
+  sd::override_isa(previous);
+}
+
 TEST_CASE("the public loss agrees across instruction sets", "[kernels][public]") {
   for (std::size_t C : std::vector<std::size_t>{10, 1000, 32000}) {
     const std::size_t N = C == 32000 ? 9 : 300;

@@ -395,9 +395,9 @@ struct reference {
   std::vector<long double> loss, loss_slack;  // per row; loss_slack: tolerance / rtol
   std::vector<long double> grad, grad_slack;  // per element
   // Per row, a bound of the partial sums a kernel forms for the gap sum_c a_c (m - x_c):
-  // sum_c max(1, a_c, w_c) (m - x_c). Where it exceeds the range of the type a kernel sums in
-  // (float lanes in the float SIMD kernels, double otherwise), that row's loss may overflow to
-  // +inf: the documented limit of README's "Robustness".
+  // sum_c max(1, a_c, w_c) (m - x_c). Every kernel sums it in double; where it exceeds double's
+  // range (double logits beyond +-9e307), that row's loss may overflow to +inf while this long
+  // double reference stays finite.
   std::vector<long double> gap_bound;
   // Coefficients below the normal range of the type a kernel forms them in (eps/C, or
   // scale * eps/C, or w_c times either, in float lanes) lose their relative precision: each

@@ -100,6 +100,14 @@ struct avx2_f32 {
     h = _mm_add_sd(h, _mm_unpackhi_pd(h, h));
     return _mm_cvtsd_f64(h);
   }
+  // The low and high halves of v as doubles, and back.
+  SHAPEGUARD_V256 static void widen(reg v, __m256d& lo, __m256d& hi) {
+    lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
+    hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+  }
+  SHAPEGUARD_V256 static reg narrow(__m256d lo, __m256d hi) {
+    return _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo));
+  }
   // p * 2^n: the low bits of `biased` hold n + 127 (see exp_constants.hpp)
   SHAPEGUARD_V256 static reg exp_scale(reg p, reg biased, reg /*n*/) {
     return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(biased), 23)));

@@ -85,6 +85,14 @@ struct avx512_f32 {
     const __m512d hi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1));
     return _mm512_reduce_add_pd(_mm512_add_pd(lo, hi));
   }
+  // The low and high halves of v as doubles, and back.
+  SHAPEGUARD_V512 static void widen(reg v, __m512d& lo, __m512d& hi) {
+    lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
+    hi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1));
+  }
+  SHAPEGUARD_V512 static reg narrow(__m512d lo, __m512d hi) {
+    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo)), _mm512_cvtpd_ps(hi), 1);
+  }
   // p * 2^n, n integral
   SHAPEGUARD_V512 static reg exp_scale(reg p, reg /*biased*/, reg n) {
     return _mm512_scalef_ps(p, n);

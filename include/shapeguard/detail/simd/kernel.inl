@@ -126,34 +126,83 @@ SHAPEGUARD_SIMD_FN void log_array(const T* in, T* out, std::size_t n) {
 }
 #endif  // SHAPEGUARD_SIMD_TILES
 
+/// The gap sum_c a_c (m - x_c) of a row is summed in double lanes (two per float register):
+/// the difference of two floats, or a_c times it, can leave float's range where the loss does
+/// not, as with the logits {3e38, -3e38}.
+struct gap_lanes {
+  vd::reg lo, hi;  // hi only for float
+};
+
+template <class V>
+SHAPEGUARD_SIMD_IN auto gap_zero() -> gap_lanes {
+  return {vd::zero(), vd::zero()};
+}
+
+/// g += a * (m - x) lane-wise, or m - x with Unit (a unused); m is the row max in double, its
+/// halves m_lo and m_hi for float (the same register when every lane has the same max).
+template <class V, bool Unit>
+SHAPEGUARD_SIMD_IN void gap_add(gap_lanes& g, typename V::reg x, typename V::reg a, vd::reg m_lo,
+                                [[maybe_unused]] vd::reg m_hi) {
+  if constexpr (std::is_same_v<typename V::value_type, float>) {
+    vd::reg x_lo, x_hi;
+    V::widen(x, x_lo, x_hi);
+    if constexpr (Unit) {
+      g.lo = vd::add(g.lo, vd::sub(m_lo, x_lo));
+      g.hi = vd::add(g.hi, vd::sub(m_hi, x_hi));
+    } else {
+      vd::reg a_lo, a_hi;
+      V::widen(a, a_lo, a_hi);
+      g.lo = vd::fmadd(a_lo, vd::sub(m_lo, x_lo), g.lo);
+      g.hi = vd::fmadd(a_hi, vd::sub(m_hi, x_hi), g.hi);
+    }
+  } else {
+    g.lo = Unit ? vd::add(g.lo, vd::sub(m_lo, x)) : vd::fmadd(a, vd::sub(m_lo, x), g.lo);
+  }
+}
+
+template <class V>
+SHAPEGUARD_SIMD_IN auto gap_reduce(const gap_lanes& g) -> double {
+  if constexpr (std::is_same_v<typename V::value_type, float>)
+    return vd::reduce_add(vd::add(g.lo, g.hi));
+  else
+    return vd::reduce_add(g.lo);
+}
+
 template <class V>
 struct vec_sums {
-  typename V::reg s, gap, a;
+  typename V::reg s, a;
+  gap_lanes gap;
 };
+
+template <class V>
+SHAPEGUARD_SIMD_IN auto sums_zero() -> vec_sums<V> {
+  return {V::zero(), V::zero(), gap_zero<V>()};
+}
 
 template <class P>
 SHAPEGUARD_SIMD_IN auto offset(P* p, std::size_t c) -> P* {
   return p ? p + c : p;
 }
 
-// Adds the coefficient terms of `width` (or, for Tail, n) classes from c on: gap gets
-// a_c * (m - x_c) = -a_c * d_c where a_c != 0, and a the sum of a_c (of w_c for smoothed class
-// indices). Lanes past a tail are zero in a and left out of gap. For dense targets
-// a_c = w_c * (t_c * keep + spread); for smoothed class indices a_c = spread * w_c, scaled later.
+// Adds the coefficient terms of `width` (or, for Tail, n) classes from c on, of logits x
+// against the row max m (mv in T lanes, md in double): gap gets a_c * (m - x_c) where
+// a_c != 0, and a the sum of a_c (of w_c for smoothed class indices). Lanes past a tail are
+// zero in a and left out of gap. For dense targets a_c = w_c * (t_c * keep + spread); for
+// smoothed class indices a_c = spread * w_c, scaled later.
 template <class V, class U, simd::row_coeffs K, bool Weighted, bool Tail>
-SHAPEGUARD_SIMD_IN void add_terms(vec_sums<V>& acc, typename V::reg d, const U* t, const float* w,
-                                  std::size_t c, std::size_t n, typename V::reg keep,
-                                  typename V::reg spread) {
+SHAPEGUARD_SIMD_IN void add_terms(vec_sums<V>& acc, typename V::reg x, typename V::reg mv,
+                                  vd::reg md, const U* t, const float* w, std::size_t c,
+                                  std::size_t n, typename V::reg keep, typename V::reg spread) {
   using T = typename V::value_type;
   using reg = typename V::reg;
+  // a term whose a_c is 0 is skipped: its lane takes x = m, so that a -inf logit adds nothing
   if constexpr (K == simd::row_coeffs::index_smooth) {
     if constexpr (Weighted) {
       const reg wv = Tail ? V::load_tail(w + c, n, T(0)) : V::load(w + c);
-      acc.gap = V::select(V::nonzero(wv), V::fnmadd(wv, d, acc.gap), acc.gap);
+      gap_add<V, false>(acc.gap, V::select(V::nonzero(wv), x, mv), wv, md, md);
       acc.a = V::add(acc.a, wv);
     } else {
-      const reg gap = V::sub(acc.gap, d);
-      acc.gap = Tail ? V::select(V::tail_mask(n), gap, acc.gap) : gap;
+      gap_add<V, true>(acc.gap, Tail ? V::select(V::tail_mask(n), x, mv) : x, x, md, md);
     }
   } else if constexpr (K == simd::row_coeffs::dense) {
     const reg tv = Tail ? V::load_tail(t + c, n, T(0)) : V::load(t + c);
@@ -163,7 +212,7 @@ SHAPEGUARD_SIMD_IN void add_terms(vec_sums<V>& acc, typename V::reg d, const U* 
     else if constexpr (Tail)
       a = V::select(V::tail_mask(n), a, V::zero());
     acc.a = V::add(acc.a, a);
-    acc.gap = V::select(V::nonzero(a), V::fnmadd(a, d, acc.gap), acc.gap);
+    gap_add<V, false>(acc.gap, V::select(V::nonzero(a), x, mv), a, md, md);
   }
 }
 
@@ -172,7 +221,7 @@ SHAPEGUARD_SIMD_IN void fold(simd::row_sums& out, const vec_sums<V>& acc,
                              simd::row_coeffs k) {
   out.s += V::reduce_add(acc.s);
   if (k != simd::row_coeffs::index) {
-    out.gap += V::reduce_add(acc.gap);
+    out.gap += gap_reduce<V>(acc.gap);
     out.a += V::reduce_add(acc.a);
   }
 }
@@ -211,28 +260,29 @@ SHAPEGUARD_SIMD_FN auto exp_pass(const typename V::value_type* x, typename V::va
   using reg = typename V::reg;
   constexpr std::size_t W = V::width;
   const reg mv = V::set1(m), kv = V::set1(keep), sv = V::set1(spread);
+  const vd::reg md = vd::set1(double(m));
   simd::row_sums out;
   std::size_t c = 0;
   for (;;) {
-    vec_sums<V> acc{V::zero(), V::zero(), V::zero()};
+    vec_sums<V> acc = sums_zero<V>();
     const std::size_t end = n - c > simd::fold_elems ? c + simd::fold_elems : n;
     for (; c + W <= end; c += W) {
       if constexpr (Store)
         if (next) __builtin_prefetch(next + c, 0, 3);
-      const reg d = V::sub(V::load(x + c), mv);
-      const reg e = vexp<V>(d);
+      const reg xv = V::load(x + c);
+      const reg e = vexp<V>(V::sub(xv, mv));
       if constexpr (Store) V::store(g + c, e);
       acc.s = V::add(acc.s, e);
-      add_terms<V, U, K, Weighted, false>(acc, d, t, w, c, W, kv, sv);
+      add_terms<V, U, K, Weighted, false>(acc, xv, mv, md, t, w, c, W, kv, sv);
     }
     const bool last = end == n;
     if (last && c < n) {
       // lanes past the end hold -inf - m: exp gives 0 there, add_terms masks them
-      const reg d = V::sub(V::load_tail(x + c, n - c, -std::numeric_limits<T>::infinity()), mv);
-      const reg e = vexp<V>(d);
+      const reg xv = V::load_tail(x + c, n - c, -std::numeric_limits<T>::infinity());
+      const reg e = vexp<V>(V::sub(xv, mv));
       if constexpr (Store) V::store_tail(g + c, n - c, e);
       acc.s = V::add(acc.s, e);
-      add_terms<V, U, K, Weighted, true>(acc, d, t, w, c, n - c, kv, sv);
+      add_terms<V, U, K, Weighted, true>(acc, xv, mv, md, t, w, c, n - c, kv, sv);
     }
     fold<V>(out, acc, K);
     if (last) return out;
@@ -381,11 +431,13 @@ SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, U>& p, const std::size_
   for (std::size_t k = 0; k < G; ++k) {
     const reg xv = V::load_tail(p.logits + r[k] * C, C, minus_inf);
     m[k] = V::reduce_max(V::max_ignore_nan(xv, V::set1(minus_inf)));
-    const reg d = V::sub(xv, V::set1(m[k]));
-    e[k] = vexp<V>(d);
-    vec_sums<V> acc{e[k], V::zero(), V::zero()};
+    const reg mv = V::set1(m[k]);
+    e[k] = vexp<V>(V::sub(xv, mv));
+    vec_sums<V> acc = sums_zero<V>();
+    acc.s = e[k];
     const U* t = by_index ? nullptr : p.targets + r[k] * C;
-    add_terms<V, U, K, Weighted, true>(acc, d, t, w, 0, C, keep_v, spread_v);
+    add_terms<V, U, K, Weighted, true>(acc, xv, mv, vd::set1(double(m[k])), t, w, 0, C, keep_v,
+                                       spread_v);
     fold<V>(sums[k], acc, K);
   }
 #pragma GCC unroll 8
@@ -483,21 +535,25 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
         xy = V::select(V::equal(yv, V::set1(float(c))), X_c, xy);
       }
     }
-    // s = sum_c e_c; rest = the same over classes below the max; dsum = sum_c w_c (x_c - m),
-    // for smoothing
-    reg s = V::zero(), rest = V::zero(), dsum = V::zero();
+    // s = sum_c e_c; rest = the same over classes below the max; for smoothing, the gap
+    // sum_c w_c (m - x_c) in double lanes (see gap_lanes)
+    vd::reg m_lo_hi[2];
+    V::widen(m, m_lo_hi[0], m_lo_hi[1]);
+    gap_lanes dsum = gap_zero<V>();
+    reg s = V::zero(), rest = V::zero();
 #pragma GCC unroll 32
     for (std::size_t c = 0; c < R * W; ++c) {
       if (c < C) {
         reg& X_c = T[c / W][c % W];
-        const reg d = V::sub(X_c, m);
         if constexpr (smooth) {
           if constexpr (Weighted) {
-            if (smooth_w[c] != 0) dsum = V::fmadd(V::set1(smooth_w[c]), d, dsum);
+            if (smooth_w[c] != 0)
+              gap_add<V, false>(dsum, X_c, V::set1(smooth_w[c]), m_lo_hi[0], m_lo_hi[1]);
           } else {
-            dsum = V::add(dsum, d);
+            gap_add<V, true>(dsum, X_c, X_c, m_lo_hi[0], m_lo_hi[1]);
           }
         }
+        const reg d = V::sub(X_c, m);
         X_c = vexp<V>(d);
         s = V::add(s, X_c);
         rest = V::add(rest, V::select(V::less(d, V::zero()), X_c, V::zero()));
@@ -509,15 +565,29 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
     const reg maxima = V::sub(V::add(V::sub(s, rest), magic), magic);
     const reg log_s = vlog1p<V>(V::add(V::sub(maxima, V::set1(1.0f)), rest));
     // loss = A log(s) + gap, A = keep w_y (+ spread sum_c w_c), gap = keep w_y (m - x_y)
-    // (a term skipped when keep w_y is 0) (- spread * dsum)
+    // (a term skipped when keep w_y is 0) (+ spread * dsum), in double lanes; rows past the
+    // end and ignored rows give 0
     const reg hit = V::mul(keep_v, wy);
     const reg A = smooth ? V::add(hit, spread_all) : hit;
-    reg gap = V::select(V::nonzero(hit), V::mul(hit, V::sub(m, xy)), V::zero());
-    if constexpr (smooth) gap = V::fnmadd(V::set1(float(spread)), dsum, gap);
     const auto dead = V::less(yv, V::zero());
-    const reg loss = V::select(dead, V::zero(), V::fmadd(A, log_s, gap));
-    total += V::reduce_add(loss);
+    const reg live = V::select(dead, V::zero(), V::set1(1.0f));
+    const reg y_or_m = V::select(V::nonzero(hit), xy, m);
+    vd::reg hit_d[2], ym_d[2], A_d[2], log_s_d[2], live_d[2], loss_d[2];
+    V::widen(hit, hit_d[0], hit_d[1]);
+    V::widen(y_or_m, ym_d[0], ym_d[1]);
+    V::widen(A, A_d[0], A_d[1]);
+    V::widen(log_s, log_s_d[0], log_s_d[1]);
+    V::widen(live, live_d[0], live_d[1]);
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+      vd::reg gap = vd::mul(hit_d[h], vd::sub(m_lo_hi[h], ym_d[h]));
+      if constexpr (smooth) gap = vd::fmadd(vd::set1(spread), h ? dsum.hi : dsum.lo, gap);
+      const vd::reg loss = vd::fmadd(A_d[h], log_s_d[h], gap);
+      loss_d[h] = vd::select(vd::nonzero(live_d[h]), loss, vd::zero());
+    }
+    total += vd::reduce_add(vd::add(loss_d[0], loss_d[1]));
     if (p.losses) {
+      const reg loss = V::narrow(loss_d[0], loss_d[1]);
       if (n == W)
         V::store(p.losses + r0, loss);
       else

@@ -69,6 +69,11 @@ struct neon_f32 {
   SHAPEGUARD_VNEON static mask less(reg a, reg b) { return vcltq_f32(a, b); }
   SHAPEGUARD_VNEON static mask greater(reg a, reg b) { return vcgtq_f32(a, b); }
   SHAPEGUARD_VNEON static float reduce_max(reg v) { return vmaxvq_f32(v); }
+  // The low and high halves of v as doubles.
+  SHAPEGUARD_VNEON static void widen(reg v, float64x2_t& lo, float64x2_t& hi) {
+    lo = vcvt_f64_f32(vget_low_f32(v));
+    hi = vcvt_high_f64_f32(v);
+  }
   SHAPEGUARD_VNEON static double reduce_add(reg v) {
     return vaddvq_f64(vaddq_f64(vcvt_f64_f32(vget_low_f32(v)), vcvt_high_f64_f32(v)));
   }
