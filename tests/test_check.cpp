@@ -179,6 +179,31 @@ TEST_CASE("ignore_index is accepted inside and outside [0, C)", "[check]") {
   CHECK(sg::try_check(one.x(), wrapped).kind() == sg::error_kind::label_out_of_range);
 }
 
+TEST_CASE("a bad label is found at every position, and ignored rows leave the mean", "[check]") {
+  // every length up to 13 and every position: the scan runs four labels at a time
+  for (std::size_t n = 1; n <= 13; ++n) {
+    for (std::size_t at = 0; at < n; ++at) {
+      buffers b(n, 5);
+      std::vector<std::int64_t> labels(n, 3);
+      for (std::int64_t bad : {std::int64_t{5}, std::int64_t{-1}}) {
+        labels[at] = bad;
+        const auto r = sg::try_check(b.x(), labels);
+        INFO("n " << n << " at " << at << " label " << bad);
+        CHECK(r.kind() == sg::error_kind::label_out_of_range);
+        CHECK_THAT(r.message(), Contains("at position " + std::to_string(at) + " "));
+      }
+      // ignored rows at every position: the mean divides by the rows that count
+      for (std::size_t i = 0; i < n; ++i) labels[i] = i % 3 == at % 3 ? -100 : 1;
+      std::size_t counted = 0;
+      for (auto v : labels) counted += v != -100;
+      const float mean = sg::softmax_cross_entropy(b.x(), labels);
+      const float sum = sg::softmax_cross_entropy(b.x(), labels, {.reduction = sg::reduction::sum});
+      INFO("n " << n << " at " << at);
+      CHECK(mean == Approx(counted ? sum / float(counted) : 0.0f));
+    }
+  }
+}
+
 TEST_CASE("one-hot rows hold exactly one 1", "[check][invalid_one_hot]") {
   buffers b(3, 3);
   SECTION("two ones") {
