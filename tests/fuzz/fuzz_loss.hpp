@@ -685,4 +685,18 @@ void run_loss(source& s) {
     FUZZ_REQUIRE(!first->ok, "the call accepted inputs that violate the contract: {}", setting);
 }
 
+/// The body of a loss fuzz target: the first byte picks a case, `cases<float>` or (high bit set)
+/// `cases<double>`, which reads the rest of the input.
+using case_fn = void (*)(source&);
+template <std::size_t N>
+void run_case(const std::uint8_t* data, std::size_t size, const case_fn (&for_float)[N],
+              const case_fn (&for_double)[N]) {
+  source s(data, size);
+  const std::uint8_t head = s.byte();
+  if (head & 0x80)
+    for_double[(head & 0x7f) % N](s);
+  else
+    for_float[head % N](s);
+}
+
 }  // namespace fuzz

@@ -6,7 +6,7 @@
 namespace {
 using fuzz::encoding;
 using fuzz::run_loss;
-using case_fn = void (*)(fuzz::source&);
+using fuzz::case_fn;
 
 template <class T>
 constexpr case_fn cases[] = {
@@ -41,12 +41,6 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  fuzz::source s(data, size);
-  const std::uint8_t head = s.byte();
-  constexpr std::size_t n = std::size(cases<float>);
-  if (head & 0x80)
-    cases<double>[(head & 0x7f) % n](s);
-  else
-    cases<float>[head % n](s);
+  fuzz::run_case(data, size, cases<float>, cases<double>);
   return 0;
 }
