@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Markdown table of ns per logit element from bench_softmax_cross_entropy's JSON output.
 
-  bench_softmax_cross_entropy --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
-      --benchmark_out=bench.json --benchmark_out_format=json
+  bench_softmax_cross_entropy --benchmark_repetitions=3 --benchmark_enable_random_interleaving=true \
+      --benchmark_report_aggregates_only=true --benchmark_out=bench.json --benchmark_out_format=json
   python3 tests/benchmark/table.py bench.json
 
 Each figure is the median over the repetitions; single-thread fused forward+backward unless
@@ -23,6 +23,7 @@ shapes = []
 for name in runs:
     if name.startswith("stream/read_write/"):
         shapes.append(name.split("/")[-1])
+shapes.sort(key=lambda s: int(s.split("x")[1]))  # by class count, whatever the run order
 
 
 def get(key):
