@@ -133,7 +133,6 @@ struct gap_lanes {
   vd::reg lo, hi;  // hi only for float
 };
 
-template <class V>
 SHAPEGUARD_SIMD_IN auto gap_zero() -> gap_lanes {
   return {vd::zero(), vd::zero()};
 }
@@ -176,7 +175,7 @@ struct vec_sums {
 
 template <class V>
 SHAPEGUARD_SIMD_IN auto sums_zero() -> vec_sums<V> {
-  return {V::zero(), V::zero(), gap_zero<V>()};
+  return {V::zero(), V::zero(), gap_zero()};
 }
 
 template <class P>
@@ -539,7 +538,7 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
     // sum_c w_c (m - x_c) in double lanes (see gap_lanes)
     vd::reg m_lo_hi[2];
     V::widen(m, m_lo_hi[0], m_lo_hi[1]);
-    gap_lanes dsum = gap_zero<V>();
+    gap_lanes dsum = gap_zero();
     reg s = V::zero(), rest = V::zero();
 #pragma GCC unroll 32
     for (std::size_t c = 0; c < R * W; ++c) {
