@@ -37,8 +37,11 @@ static_assert(!sg::compatible<view<float, dyn, 3>, view<float, dyn>>);
 static_assert(!sg::compatible<view<float, dyn, 3>, view<float, dyn, 1>>);
 // an inner batch axis
 static_assert(!sg::compatible<view<float, dyn, 128, 100>, view<std::int64_t, dyn, 64>>);
-// logits must be floating
+// logits must be float or double, and so must floating labels
 static_assert(!sg::compatible<view<int, 4, 3>, view<std::int64_t, 4>>);
+static_assert(!sg::compatible<view<long double, 4, 3>, view<std::int64_t, 4>>);
+static_assert(!sg::compatible<view<float, 4, 3>, view<long double, 4, 3>>);
+static_assert(sg::compatible<view<double, 4, 3>, view<float, 4, 3>>);
 // dynamic extents prove nothing: they are checked at run time
 static_assert(sg::compatible<view<float, dyn, dyn>, view<float, dyn, dyn>>);
 

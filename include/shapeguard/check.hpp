@@ -453,6 +453,7 @@ auto validate(const LogitsView& logits, const Labels& labels, const Grad& grad,
     -> check_result {
   using Traits = pair_traits<LogitsView, Labels>;
   static_assert(Traits::logits_floating, SHAPEGUARD_OP ": " SHAPEGUARD_HINT_FLOATING_LOGITS);
+  static_assert(Traits::labels_type_ok, SHAPEGUARD_OP ": " SHAPEGUARD_HINT_FLOATING_LABELS);
   static_assert(Traits::logits_ranked, SHAPEGUARD_OP ": " SHAPEGUARD_HINT_LOGITS_RANK);
   if constexpr (Static) assert_static_compatible<Traits>();
   if constexpr (!Traits::rank_ok) {

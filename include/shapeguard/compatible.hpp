@@ -30,7 +30,12 @@ struct pair_traits {
       logits_rank == 0 ? 0 : (indices ? logits_rank - 1 : logits_rank);
   static constexpr std::size_t batch_rank = logits_rank == 0 ? 0 : logits_rank - 1;
 
-  static constexpr bool logits_floating = std::is_floating_point_v<logit_type>;
+  // the kernels compute in float and double; long double is not one of them
+  static constexpr bool logits_floating =
+      std::is_same_v<logit_type, float> || std::is_same_v<logit_type, double>;
+  static constexpr bool labels_type_ok = !std::is_floating_point_v<label_type> ||
+                                         std::is_same_v<label_type, float> ||
+                                         std::is_same_v<label_type, double>;
   static constexpr bool logits_ranked = logits_rank >= 1;
   static constexpr bool rank_ok = logits_ranked && labels_rank == expected_labels_rank;
 
@@ -52,7 +57,8 @@ struct pair_traits {
   static constexpr bool classes_ok =
       !rank_ok || indices || extents_agree(logits_static(batch_rank), labels_static(batch_rank));
 
-  static constexpr bool proven_compatible_types = logits_floating && logits_ranked;
+  static constexpr bool proven_compatible_types =
+      logits_floating && labels_type_ok && logits_ranked;
   static constexpr bool compatible = proven_compatible_types && rank_ok && batch_ok && classes_ok;
 };
 
@@ -92,6 +98,7 @@ constexpr void assert_no_trailing_axis() {
 template <class Traits>
 constexpr void assert_static_compatible() {
   static_assert(Traits::logits_floating, SHAPEGUARD_OP ": " SHAPEGUARD_HINT_FLOATING_LOGITS);
+  static_assert(Traits::labels_type_ok, SHAPEGUARD_OP ": " SHAPEGUARD_HINT_FLOATING_LABELS);
   static_assert(Traits::logits_ranked, SHAPEGUARD_OP ": " SHAPEGUARD_HINT_LOGITS_RANK);
   if constexpr (!Traits::rank_ok) {
     constexpr auto got = Traits::labels_rank, want = Traits::expected_labels_rank;

@@ -128,7 +128,10 @@ auto checked_solve(const Logits& logits, const Labels& labels, const Losses& los
   T* l = nullptr;
   if constexpr (!std::is_same_v<Grad, no_output>) g = grad.data();
   if constexpr (!std::is_same_v<Losses, no_output>) l = losses.view.data();
-  return solve(x, as_labels(labels), g, l, o, summary);
+  if constexpr (traits_of<Logits, Labels>::proven_compatible_types)
+    return solve(x, as_labels(labels), g, l, o, summary);
+  else
+    return T{};  // never compiled into a program: check_call's static_assert has failed
 }
 
 }  // namespace detail
