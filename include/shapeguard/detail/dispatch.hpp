@@ -5,6 +5,7 @@
 #include <cstddef>
 
 #include "../isa.hpp"
+#include "kernel_instances.hpp"
 #include "rows.hpp"
 #include "scalar_kernel.hpp"
 #include "simd_kernels.hpp"

@@ -1,0 +1,47 @@
+#pragma once
+// The kernel instances a program can compile once (see shapeguard/compile_kernels.hpp).
+//
+// Every translation unit that calls a loss instantiates the scalar kernel and the fused kernel
+// of each instruction set for its (logit, target) types. With SHAPEGUARD_EXTERN_KERNELS defined,
+// the headers declare those instances extern instead: units only call them, and the one unit
+// that includes compile_kernels.hpp defines them. The kernels are reached through function
+// pointers (dispatch.hpp), so nothing is lost to inlining.
+
+#include "scalar_kernel.hpp"
+#include "simd_kernels.hpp"
+
+// X(T, U) for every (logit type, target type) pair a loss can solve: U is the logit type for
+// class indices and one-hot rows, and the label type for per-class targets.
+#define SHAPEGUARD_DETAIL_KERNEL_TYPES(X) \
+  X(float, float)                         \
+  X(float, double)                        \
+  X(double, float)                        \
+  X(double, double)
+
+// X(T, U) applied, with `extern` or without (EXT), to every kernel this build carries.
+#define SHAPEGUARD_DETAIL_SCALAR_INSTANCE(EXT, T, U) \
+  EXT template auto shapeguard::detail::scalar_rows<T, U>(const rows_problem<T, U>&)->double;
+#define SHAPEGUARD_DETAIL_FUSED_INSTANCE(EXT, NS, T, U) \
+  EXT template auto shapeguard::detail::NS::fused_rows<T, U>(const rows_problem<T, U>&)->double;
+
+#if SHAPEGUARD_SIMD_X86
+#define SHAPEGUARD_DETAIL_SIMD_INSTANCES(EXT, T, U)           \
+  SHAPEGUARD_DETAIL_FUSED_INSTANCE(EXT, avx2_kernel, T, U)   \
+  SHAPEGUARD_DETAIL_FUSED_INSTANCE(EXT, avx512_kernel, T, U)
+#elif SHAPEGUARD_SIMD_NEON
+#define SHAPEGUARD_DETAIL_SIMD_INSTANCES(EXT, T, U) \
+  SHAPEGUARD_DETAIL_FUSED_INSTANCE(EXT, neon_kernel, T, U)
+#else
+#define SHAPEGUARD_DETAIL_SIMD_INSTANCES(EXT, T, U)
+#endif
+
+#define SHAPEGUARD_DETAIL_EXTERN_INSTANCE(T, U)        \
+  SHAPEGUARD_DETAIL_SCALAR_INSTANCE(extern, T, U)      \
+  SHAPEGUARD_DETAIL_SIMD_INSTANCES(extern, T, U)
+#define SHAPEGUARD_DETAIL_DEFINE_INSTANCE(T, U) \
+  SHAPEGUARD_DETAIL_SCALAR_INSTANCE(, T, U)     \
+  SHAPEGUARD_DETAIL_SIMD_INSTANCES(, T, U)
+
+#if defined(SHAPEGUARD_EXTERN_KERNELS)
+SHAPEGUARD_DETAIL_KERNEL_TYPES(SHAPEGUARD_DETAIL_EXTERN_INSTANCE)
+#endif
