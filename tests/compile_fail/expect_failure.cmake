@@ -6,6 +6,10 @@ foreach(dir IN LISTS INCLUDES)
     list(APPEND args -I${dir})
   endif()
 endforeach()
+if(EXPECT_SUCCESS)
+  # the control compiles warning-free too, at -O0 where some intrinsics are macros
+  list(APPEND args -O0 -Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion -Werror)
+endif()
 execute_process(COMMAND ${COMPILER} ${args} ${SOURCE}
   RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
 set(diagnostic "${out}${err}")

@@ -158,13 +158,13 @@ struct avx2_f32 {
   // doubles, then 128-bit halves).
   SHAPEGUARD_V256 static void transpose(reg (&r)[8]) {
     __m256 t[8];
-#pragma GCC unroll 4
+    SHAPEGUARD_UNROLL(4)
     for (int i = 0; i < 4; ++i) {
       t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
       t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
     }
     __m256 u[8];  // u[4i + k], half h: column 4h + k of rows 4i .. 4i + 3
-#pragma GCC unroll 2
+    SHAPEGUARD_UNROLL(2)
     for (int i = 0; i < 2; ++i) {
       const __m256d a = _mm256_castps_pd(t[4 * i]), b = _mm256_castps_pd(t[4 * i + 2]);
       const __m256d c = _mm256_castps_pd(t[4 * i + 1]), d = _mm256_castps_pd(t[4 * i + 3]);
@@ -173,7 +173,7 @@ struct avx2_f32 {
       u[4 * i + 2] = _mm256_castpd_ps(_mm256_unpacklo_pd(c, d));
       u[4 * i + 3] = _mm256_castpd_ps(_mm256_unpackhi_pd(c, d));
     }
-#pragma GCC unroll 4
+    SHAPEGUARD_UNROLL(4)
     for (int k = 0; k < 4; ++k) {
       r[k] = _mm256_permute2f128_ps(u[k], u[4 + k], 0x20);
       r[4 + k] = _mm256_permute2f128_ps(u[k], u[4 + k], 0x31);

@@ -127,8 +127,17 @@ struct avx512_f32 {
                                         _mm512_cvtepi64_ps(hi), 1);
     yf = _mm512_mask_blend_ps(live, _mm512_set1_ps(-1.0f), f);
     if (weights) {
+// Without optimization GCC's gather is a macro that passes its __mmask8 on as a char, which
+// -Wsign-conversion reports at the call.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+#endif
       const __m256 w_lo = _mm512_mask_i64gather_ps(_mm256_setzero_ps(), live_lo, lo, weights, 4);
       const __m256 w_hi = _mm512_mask_i64gather_ps(_mm256_setzero_ps(), live_hi, hi, weights, 4);
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
       wy = _mm512_insertf32x8(_mm512_castps256_ps512(w_lo), w_hi, 1);
     } else {
       wy = _mm512_maskz_mov_ps(live, _mm512_set1_ps(1.0f));
@@ -138,13 +147,13 @@ struct avx512_f32 {
   // shuffles (pairs of floats, of doubles, then 128-bit quarters twice).
   SHAPEGUARD_V512 static void transpose(reg (&r)[16]) {
     __m512 t[16];
-#pragma GCC unroll 8
+    SHAPEGUARD_UNROLL(8)
     for (int i = 0; i < 8; ++i) {
       t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
       t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
     }
     __m512 u[16];  // u[4i + k], quarter q: column 4q + k of rows 4i .. 4i + 3
-#pragma GCC unroll 4
+    SHAPEGUARD_UNROLL(4)
     for (int i = 0; i < 4; ++i) {
       const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 2]);
       const __m512d c = _mm512_castps_pd(t[4 * i + 1]), d = _mm512_castps_pd(t[4 * i + 3]);
@@ -153,7 +162,7 @@ struct avx512_f32 {
       u[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
       u[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
     }
-#pragma GCC unroll 4
+    SHAPEGUARD_UNROLL(4)
     for (int k = 0; k < 4; ++k) {
       const __m512 p0 = _mm512_shuffle_f32x4(u[k], u[4 + k], 0x44);
       const __m512 p1 = _mm512_shuffle_f32x4(u[k], u[4 + k], 0xee);

@@ -417,7 +417,7 @@ SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, U>& p, const std::size_
   T xy[G] = {}, m[G];
   reg e[G];
   simd::row_sums sums[G];
-#pragma GCC unroll 8
+  SHAPEGUARD_UNROLL(8)
   for (std::size_t k = 0; k < G; ++k) {
     r[k] = row[k < count ? k : count - 1];
     if constexpr (by_index) {
@@ -426,7 +426,7 @@ SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, U>& p, const std::size_
       xy[k] = p.logits[r[k] * C + y[k]];
     }
   }
-#pragma GCC unroll 8
+  SHAPEGUARD_UNROLL(8)
   for (std::size_t k = 0; k < G; ++k) {
     const reg xv = V::load_tail(p.logits + r[k] * C, C, minus_inf);
     m[k] = V::reduce_max(V::max_ignore_nan(xv, V::set1(minus_inf)));
@@ -439,7 +439,7 @@ SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, U>& p, const std::size_
                                        spread_v);
     fold<V>(sums[k], acc, K);
   }
-#pragma GCC unroll 8
+  SHAPEGUARD_UNROLL(8)
   for (std::size_t k = 0; k < G; ++k) {
     double A, gap;
     if constexpr (K == simd::row_coeffs::dense) {
@@ -507,10 +507,10 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
     const float* x = p.logits + r0 * C;
     // T[h][j]: classes [h W, h W + W) of row j; after the transpose, T[h][k] is class h W + k
     reg T[R][W];
-#pragma GCC unroll 2
+    SHAPEGUARD_UNROLL(2)
     for (std::size_t h = 0; h < R; ++h) {
       const std::size_t len = C - h * W < W ? C - h * W : W;
-#pragma GCC unroll 16
+      SHAPEGUARD_UNROLL(16)
       for (std::size_t j = 0; j < W; ++j) {
         if (j < n)
           T[h][j] = len == W ? V::load(x + j * C + h * W)
@@ -522,11 +522,11 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
     // class and target weight per lane; -1 and 0 for ignored rows and lanes past the end
     reg yv, wy;
     V::load_labels(index + r0, n, ignore, weights, yv, wy);
-#pragma GCC unroll 2
+    SHAPEGUARD_UNROLL(2)
     for (std::size_t h = 0; h < R; ++h) V::transpose(T[h]);
 
     reg m = V::set1(minus_inf), xy = V::zero();
-#pragma GCC unroll 32
+    SHAPEGUARD_UNROLL(32)
     for (std::size_t c = 0; c < R * W; ++c) {
       if (c < C) {
         reg& X_c = T[c / W][c % W];
@@ -540,7 +540,7 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
     V::widen(m, m_lo_hi[0], m_lo_hi[1]);
     gap_lanes dsum = gap_zero();
     reg s = V::zero(), rest = V::zero();
-#pragma GCC unroll 32
+    SHAPEGUARD_UNROLL(32)
     for (std::size_t c = 0; c < R * W; ++c) {
       if (c < C) {
         reg& X_c = T[c / W][c % W];
@@ -577,7 +577,7 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
     V::widen(A, A_d[0], A_d[1]);
     V::widen(log_s, log_s_d[0], log_s_d[1]);
     V::widen(live, live_d[0], live_d[1]);
-#pragma GCC unroll 2
+    SHAPEGUARD_UNROLL(2)
     for (int h = 0; h < 2; ++h) {
       vd::reg gap = vd::mul(hit_d[h], vd::sub(m_lo_hi[h], ym_d[h]));
       if constexpr (smooth) gap = vd::fmadd(vd::set1(spread), h ? dsum.hi : dsum.lo, gap);
@@ -597,7 +597,7 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
       // grad_c = e_c * scale A / s - scale spread w_c - [c == y] scale keep w_y
       const reg ratio = V::div(V::mul(scale_v, A), s);
       const reg hit_g = V::mul(keep_g, wy);
-#pragma GCC unroll 32
+      SHAPEGUARD_UNROLL(32)
       for (std::size_t c = 0; c < R * W; ++c) {
         if (c < C) {
           reg& X_c = T[c / W][c % W];
@@ -607,11 +607,11 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
         }
       }
       float* out = p.grad + r0 * C;
-#pragma GCC unroll 2
+      SHAPEGUARD_UNROLL(2)
       for (std::size_t h = 0; h < R; ++h) {
         V::transpose(T[h]);
         const std::size_t len = C - h * W < W ? C - h * W : W;
-#pragma GCC unroll 16
+        SHAPEGUARD_UNROLL(16)
         for (std::size_t j = 0; j < W; ++j) {
           if (j < n) {
             const reg g = index[r0 + j] == ignore ? V::zero() : T[h][j];
