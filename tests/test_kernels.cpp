@@ -4,13 +4,18 @@
 // calls, hard logits and NaN.
 #include <shapeguard/shapeguard.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
 #include <cstdint>
 #include <limits>
+#include <mutex>
 #include <random>
+#include <set>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -427,6 +432,34 @@ TEST_CASE("the loss is bitwise identical for any thread count", "[kernels][threa
       CHECK(g == g1);
     }
     sd::override_isa(previous);
+  }
+}
+
+TEST_CASE("threads: one per 2^18 logits, at most the caller's, each block run once", "[threads]") {
+  using sd::thread_count;
+  constexpr std::size_t per = std::size_t(1) << 18;
+  CHECK(thread_count(8192 * 10, 2) == 1);
+  CHECK(thread_count(0, 4) == 1);
+  CHECK(thread_count(2 * per - 1, 8) == 1);
+  CHECK(thread_count(2 * per, 8) == 2);
+  CHECK(thread_count(5 * per, 3) == 3);
+  CHECK(thread_count(std::size_t(1) << 40, 1) == 1);
+
+  for (const auto& [blocks, threads] : std::vector<std::pair<std::size_t, std::size_t>>{
+           {10, 3}, {2, 8}, {7, 1}, {1, 4}, {0, 2}}) {
+    std::mutex m;
+    std::vector<std::thread::id> ran_on(blocks);
+    std::vector<int> runs(blocks, 0);
+    sd::for_each_block(blocks, threads, [&](std::size_t b) {
+      const std::lock_guard lock(m);
+      ran_on[b] = std::this_thread::get_id();
+      ++runs[b];
+    });
+    INFO(blocks << " blocks on up to " << threads << " threads");
+    CHECK(std::count(runs.begin(), runs.end(), 1) == std::ptrdiff_t(blocks));
+    const std::set<std::thread::id> ids(ran_on.begin(), ran_on.end());
+    CHECK(ids.size() == std::min(blocks, threads));
+    if (blocks > 0) CHECK(ran_on[0] == std::this_thread::get_id());  // the caller's thread
   }
 }
 

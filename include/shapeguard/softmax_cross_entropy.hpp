@@ -25,6 +25,12 @@ constexpr auto rows_per_block(std::size_t classes) noexcept -> std::size_t {
 /// uses at most elements / this many threads (and at least the caller's).
 inline constexpr std::size_t min_elements_per_thread = std::size_t(1) << 18;
 
+/// Threads for a call over `elements` logits when the caller allows `requested` (>= 1).
+constexpr auto thread_count(std::size_t elements, std::size_t requested) noexcept
+    -> std::size_t {
+  return std::clamp<std::size_t>(elements / min_elements_per_thread, 1, requested);
+}
+
 /// Runs `block(b)` for b in [0, blocks), on `threads` threads (the caller's among them).
 template <class F>
 void for_each_block(std::size_t blocks, std::size_t threads, const F& block) {
@@ -78,8 +84,7 @@ auto solve(const LogitsView& logits, const Labels& labels,
   const std::size_t per_block = rows_per_block(classes);
   const std::size_t blocks = (rows + per_block - 1) / per_block;
   std::vector<double> sums(blocks);
-  const std::size_t threads =
-      std::clamp<std::size_t>(rows * classes / min_elements_per_thread, 1, o.threads);
+  const std::size_t threads = thread_count(rows * classes, o.threads);
   for_each_block(blocks, threads, [&](std::size_t b) {
     const std::size_t r0 = b * per_block, n = std::min(per_block, rows - r0);
     rows_problem<T, U> p = base;
