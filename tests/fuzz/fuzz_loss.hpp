@@ -607,7 +607,7 @@ void run_loss(source& s) {
     auto past_range = [&](T observed, long double reference_value, bool gap) {
       if (std::isnan(reference_value) || !gap || observed != std::numeric_limits<T>::infinity())
         return false;
-      ++overflow_tolerated;
+      ++gap_past_double;
       return true;
     };
     // a finite loss where the reference is +inf only through coefficients a float kernel
@@ -616,7 +616,7 @@ void run_loss(source& s) {
     auto dropped_tiny = [&](T observed, long double reference_value, bool tiny) {
       if (!float_lanes || !tiny || !std::isinf(reference_value) || !std::isfinite(observed))
         return false;
-      ++overflow_tolerated;
+      ++tiny_coefficients_dropped;
       return true;
     };
     bool all_inf_tiny = true;  // every infinite row is such a row
