@@ -11,7 +11,8 @@
 #include "simd_kernels.hpp"
 
 // X(T, U) for every (logit type, target type) pair a loss can solve: U is the logit type for
-// class indices and one-hot rows, and the label type for per-class targets.
+// class indices and one-hot rows, and the label type for per-class targets; both are float or
+// double, which pair_traits (compatible.hpp) requires of logits and floating labels.
 #define SHAPEGUARD_DETAIL_KERNEL_TYPES(X) \
   X(float, float)                         \
   X(float, double)                        \

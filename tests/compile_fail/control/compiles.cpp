@@ -1,4 +1,5 @@
-// Must compile: the same kind of call as the compile-fail files, with shapes that fit.
+// Must compile: the same kind of call as the compile-fail files, with shapes that fit, for
+// every (logit, target) type pair a kernel is instantiated for.
 #include <shapeguard/shapeguard.hpp>
 
 #include <cstdint>
@@ -8,5 +9,23 @@ namespace sg = shapeguard;
 float loss(const float* x, const std::int64_t* y) {
   sg::tensor_view<const float, sg::extents<10, 5>> logits(x);
   sg::tensor_view<const std::int64_t, sg::extents<10>> labels(y);
+  return sg::softmax_cross_entropy(logits, labels);
+}
+
+double loss(const double* x, const std::int64_t* y) {
+  sg::tensor_view<const double, sg::extents<10, 5>> logits(x);
+  sg::tensor_view<const std::int64_t, sg::extents<10>> labels(y);
+  return sg::softmax_cross_entropy(logits, labels);
+}
+
+float loss(const float* x, const double* y) {
+  sg::tensor_view<const float, sg::extents<10, 5>> logits(x);
+  sg::tensor_view<const double, sg::extents<10, 5>> labels(y);
+  return sg::softmax_cross_entropy(logits, labels);
+}
+
+double loss(const double* x, const float* y) {
+  sg::tensor_view<const double, sg::extents<10, 5>> logits(x);
+  sg::tensor_view<const float, sg::extents<10, 5>> labels(y);
   return sg::softmax_cross_entropy(logits, labels);
 }
