@@ -307,35 +307,6 @@ TEST_CASE("class weights at the edges of float's range give what double gives",
   }
 }
 
-// --- threads ----------------------------------------------------------------------------------
-
-TEST_CASE("results are the same bit for bit on any thread count", "[policy][threads]") {
-  // rows_per_block(70) = 234: 129 blocks; 2.1M logits, enough for 5 threads (one per 2^18)
-  const std::size_t n = 30000, c = 70;
-  std::vector<float> x(n * c);
-  std::vector<std::uint16_t> y(n);
-  for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::cos(float(i) * 0.011f) * 7;
-  for (std::size_t i = 0; i < n; ++i) y[i] = std::uint16_t((i * 13) % c);
-  std::vector<float> g1(n * c), l1(n);
-  const float one = sg::softmax_cross_entropy(matrix(x.data(), n, c), y,
-                                              mutable_matrix(g1.data(), n, c),
-                                              {.label_smoothing = 0.1f, .threads = 1});
-  sg::softmax_cross_entropy(matrix(x.data(), n, c), y, sg::per_sample(l1),
-                            {.reduction = sg::reduction::none, .threads = 1});
-  for (std::size_t t : {std::size_t{2}, std::size_t{3}, std::size_t{5}}) {
-    INFO(t << " threads");
-    std::vector<float> g(n * c), l(n);
-    const float many = sg::softmax_cross_entropy(matrix(x.data(), n, c), y,
-                                                 mutable_matrix(g.data(), n, c),
-                                                 {.label_smoothing = 0.1f, .threads = t});
-    sg::softmax_cross_entropy(matrix(x.data(), n, c), y, sg::per_sample(l),
-                              {.reduction = sg::reduction::none, .threads = t});
-    CHECK(std::memcmp(&many, &one, sizeof one) == 0);
-    CHECK(std::memcmp(g.data(), g1.data(), g.size() * sizeof(float)) == 0);
-    CHECK(std::memcmp(l.data(), l1.data(), l.size() * sizeof(float)) == 0);
-  }
-}
-
 // --- instruction sets -------------------------------------------------------------------------
 
 #if __has_include(<shapeguard/isa.hpp>)

@@ -87,17 +87,32 @@ inline auto supported_list() -> const isa_list& {
   return list;
 }
 
-inline auto initial_isa() -> isa {
-  const isa best = supported_list().items[supported_list().size - 1];
-  const char* forced = std::getenv("SHAPEGUARD_FORCE_ISA");
-  if (forced == nullptr || *forced == '\0') return best;
+/// What SHAPEGUARD_FORCE_ISA = `forced` (null or empty: unset) selects among `supported` (in
+/// all_isas order, the best last): the forced set when it is supported, else the best one;
+/// `refused` says why a forced value was not taken (null when it was, or when none was given).
+struct isa_choice {
+  isa chosen;
+  const char* refused = nullptr;
+};
+
+inline auto choose_isa(const char* forced, std::span<const isa> supported) -> isa_choice {
+  const isa best = supported.back();
+  if (forced == nullptr || *forced == '\0') return {best};
   const auto wanted = isa_from_name(forced);
-  if (wanted && is_supported(*wanted)) return *wanted;
-  std::fprintf(stderr, "shapeguard: SHAPEGUARD_FORCE_ISA=%s %s; using %s\n", forced,
-               wanted ? "cannot run on this CPU or build"
-                      : "is not one of scalar, avx2, avx512, neon",
-               to_string(best).data());
-  return best;
+  if (!wanted) return {best, "is not one of scalar, avx2, avx512, neon"};
+  for (isa a : supported)
+    if (a == *wanted) return {a};
+  return {best, "cannot run on this CPU or build"};
+}
+
+inline auto initial_isa() -> isa {
+  const auto& l = supported_list();
+  const char* forced = std::getenv("SHAPEGUARD_FORCE_ISA");
+  const isa_choice c = choose_isa(forced, {l.items.data(), l.size});
+  if (c.refused)
+    std::fprintf(stderr, "shapeguard: SHAPEGUARD_FORCE_ISA=%s %s; using %s\n", forced, c.refused,
+                 to_string(c.chosen).data());
+  return c.chosen;
 }
 
 inline auto active_isa_slot() -> std::atomic<isa>& {

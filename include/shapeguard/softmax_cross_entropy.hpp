@@ -58,10 +58,10 @@ auto solve(const LogitsView& logits, const Labels& labels,
   using Y = typename decltype(labels.view)::value_type;
   constexpr std::size_t batch_rank = LogitsView::rank() - 1;
   constexpr auto encoding = Labels::encoding;
-  // per-class targets of an integer type are one-hot rows: solved as class indices
-  using U = std::conditional_t<std::is_floating_point_v<Y>, Y, T>;
+  // one-hot rows are solved as class indices, by their hot column
   constexpr bool as_indices =
       encoding == label_encoding::class_indices || encoding == label_encoding::one_hot;
+  using U = std::conditional_t<as_indices, T, Y>;
 
   const std::size_t classes = logits.extent(batch_rank);
   std::size_t rows = 1;
@@ -80,7 +80,12 @@ auto solve(const LogitsView& logits, const Labels& labels,
   }
   base.grad_scale = denominator > 0 ? 1.0 / denominator : 0.0;
 
-  const auto kernel = rows_kernel<T, U>();
+  const auto kernel = [] {
+    if constexpr (as_indices)
+      return index_kernel<T>();
+    else
+      return dense_kernel<T, U>();
+  }();
   const std::size_t per_block = rows_per_block(classes);
   const std::size_t blocks = (rows + per_block - 1) / per_block;
   std::vector<double> sums(blocks);

@@ -1,6 +1,7 @@
 #pragma once
 // Chooses the kernel that solves a rows_problem: the fused kernel of the active instruction set
-// (isa.hpp), or the scalar reference.
+// (isa.hpp), or the scalar reference; class-index rows and per-class target rows apart, so that
+// a call compiles only the kernels its labels need.
 
 #include <cstddef>
 
@@ -12,21 +13,38 @@
 
 namespace shapeguard::detail {
 
-template <class T, class U>
+template <class T, class U = T>
 using rows_kernel_fn = double (*)(const rows_problem<T, U>&);
 
-/// The kernel of set `a`, or null when this build does not carry `a` (neon on x86-64, avx2 on
-/// AArch64). Whether the CPU can run it is the caller's business: see is_supported.
+/// The class-index kernel of set `a`, or null when this build does not carry `a` (neon on
+/// x86-64, avx2 on AArch64). Whether the CPU can run it is the caller's business: see
+/// is_supported.
+template <class T>
+auto index_kernel_for(isa a) noexcept -> rows_kernel_fn<T> {
+  switch (a) {
+    case isa::scalar: return &scalar_rows<T, T>;
+#if SHAPEGUARD_SIMD_X86
+    case isa::avx2: return &avx2_kernel::index_rows<T>;
+    case isa::avx512: return &avx512_kernel::index_rows<T>;
+#endif
+#if SHAPEGUARD_SIMD_NEON
+    case isa::neon: return &neon_kernel::index_rows<T>;
+#endif
+    default: return nullptr;
+  }
+}
+
+/// The kernel of set `a` for per-class targets of type U, or null like index_kernel_for.
 template <class T, class U>
-auto rows_kernel_for(isa a) noexcept -> rows_kernel_fn<T, U> {
+auto dense_kernel_for(isa a) noexcept -> rows_kernel_fn<T, U> {
   switch (a) {
     case isa::scalar: return &scalar_rows<T, U>;
 #if SHAPEGUARD_SIMD_X86
-    case isa::avx2: return &avx2_kernel::fused_rows<T, U>;
-    case isa::avx512: return &avx512_kernel::fused_rows<T, U>;
+    case isa::avx2: return &avx2_kernel::dense_rows<T, U>;
+    case isa::avx512: return &avx512_kernel::dense_rows<T, U>;
 #endif
 #if SHAPEGUARD_SIMD_NEON
-    case isa::neon: return &neon_kernel::fused_rows<T, U>;
+    case isa::neon: return &neon_kernel::dense_rows<T, U>;
 #endif
     default: return nullptr;
   }
@@ -51,21 +69,28 @@ auto exp_array_for(isa a) noexcept -> exp_array_fn<T> {
   }
 }
 
-/// The float vector log of set `a` over an array (for tests), or null where the tile kernel,
-/// its only user, does not run (scalar, NEON, sets this build does not carry).
+/// The float vector log of set `a` over an array (for tests), or null like exp_array_for.
 inline auto log_array_for(isa a) noexcept -> exp_array_fn<float> {
   switch (a) {
 #if SHAPEGUARD_SIMD_X86
     case isa::avx2: return &avx2_kernel::log_array<float>;
     case isa::avx512: return &avx512_kernel::log_array<float>;
 #endif
+#if SHAPEGUARD_SIMD_NEON
+    case isa::neon: return &neon_kernel::log_array<float>;
+#endif
     default: return nullptr;
   }
 }
 
+/// The kernels of the active set.
+template <class T>
+auto index_kernel() -> rows_kernel_fn<T> {
+  return index_kernel_for<T>(active_isa());
+}
 template <class T, class U>
-auto rows_kernel() -> rows_kernel_fn<T, U> {
-  return rows_kernel_for<T, U>(active_isa());
+auto dense_kernel() -> rows_kernel_fn<T, U> {
+  return dense_kernel_for<T, U>(active_isa());
 }
 
 }  // namespace shapeguard::detail

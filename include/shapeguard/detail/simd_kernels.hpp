@@ -11,6 +11,7 @@
 
 #include "rows.hpp"
 #include "scalar_kernel.hpp"
+#include "targets.hpp"
 #include "simd/avx2.hpp"
 #include "simd/avx512.hpp"
 #include "simd/neon.hpp"

@@ -20,111 +20,7 @@
 #define SHAPEGUARD_SIMD_FN SHAPEGUARD_SIMD_TARGET
 #define SHAPEGUARD_SIMD_IN SHAPEGUARD_SIMD_INLINE SHAPEGUARD_SIMD_TARGET
 
-template <class T>
-struct vec_for;
-template <>
-struct vec_for<float> {
-  using type = vf;
-};
-template <>
-struct vec_for<double> {
-  using type = vd;
-};
-
-/// exp(x) lane-wise; see exp_constants.hpp. NaN stays NaN, x below ln(min normal) gives 0.
-template <class V>
-SHAPEGUARD_SIMD_IN auto vexp(typename V::reg x) -> typename V::reg {
-  using K = typename V::exp_constants;
-  using reg = typename V::reg;
-  using T = typename V::value_type;
-  const reg xc = V::clamp(x, K::lowest, V::exp_highest);
-  const reg bias = V::set1(K::round_bias);
-  const reg biased = V::fmadd(xc, V::set1(K::log2e), bias);
-  const reg n = V::sub(biased, bias);
-  const reg r_hi = V::fnmadd(n, V::set1(K::ln2_hi), xc);  // exact
-  const reg r = V::fnmadd(n, V::set1(K::ln2_lo), r_hi);
-  reg p;
-  if constexpr (std::is_same_v<T, float>) {
-    const reg r_lo = V::fnmadd(n, V::set1(K::ln2_lo), V::sub(r_hi, r));
-    reg s = V::fmadd(V::set1(K::c5), r, V::set1(K::c4));
-    s = V::fmadd(s, r, V::set1(K::c3));
-    s = V::fmadd(s, r, V::set1(K::c2));
-    const reg small = V::fmadd(V::mul(r, r), s, V::add(r_lo, V::set1(K::delta)));
-    p = V::add(V::set1(1.0f), V::fmadd(r, V::set1(K::c1), small));
-  } else {
-    p = V::fmadd(V::set1(K::c11), r, V::set1(K::c10));
-    p = V::fmadd(p, r, V::set1(K::c9));
-    p = V::fmadd(p, r, V::set1(K::c8));
-    p = V::fmadd(p, r, V::set1(K::c7));
-    p = V::fmadd(p, r, V::set1(K::c6));
-    p = V::fmadd(p, r, V::set1(K::c5));
-    p = V::fmadd(p, r, V::set1(K::c4));
-    p = V::fmadd(p, r, V::set1(K::c3));
-    p = V::fmadd(p, r, V::set1(K::c2));
-    p = V::fmadd(p, r, V::set1(K::c1));
-    p = V::fmadd(p, r, V::set1(K::c0));
-  }
-  reg out = V::exp_scale(p, biased, n);
-  out = V::select(V::less(x, V::set1(K::lowest)), V::zero(), out);
-  if constexpr (V::exp_shifts)
-    out = V::select(V::greater(x, V::set1(V::exp_highest)),
-                    V::set1(std::numeric_limits<T>::infinity()), out);
-  return out;
-}
-
-/// out[i] = exp(in[i]) with this set's vector exp (for tests).
-template <class T>
-SHAPEGUARD_SIMD_FN void exp_array(const T* in, T* out, std::size_t n) {
-  using V = typename vec_for<T>::type;
-  std::size_t i = 0;
-  for (; i + V::width <= n; i += V::width) V::store(out + i, vexp<V>(V::load(in + i)));
-  if (i < n) V::store_tail(out + i, n - i, vexp<V>(V::load_tail(in + i, n - i, T(0))));
-}
-
-#if SHAPEGUARD_SIMD_TILES
-/// log(x) lane-wise, for x a positive normal float or NaN (kept): x = m 2^k with m in
-/// [2/3, 4/3), log(m) = log1p(f) = 2 atanh(f / (2 + f)) by its series to the 9th power
-/// (truncation below 0.2 ULP), written as f - (f^2/2 - s (f^2/2 + R)) so that the large terms
-/// are exact, and k ln 2 added with one rounding. Layers with the tile kernel only.
-template <class V>
-SHAPEGUARD_SIMD_IN auto vlog(typename V::reg x) -> typename V::reg {
-  using reg = typename V::reg;
-  using K = typename V::exp_constants;
-  reg k;
-  const reg m = V::split_exponent(x, k);
-  const reg f = V::sub(m, V::set1(1.0f));
-  const reg s = V::div(f, V::add(f, V::set1(2.0f)));
-  const reg z = V::mul(s, s);
-  reg r = V::fmadd(z, V::set1(2.0f / 9), V::set1(2.0f / 7));
-  r = V::fmadd(r, z, V::set1(2.0f / 5));
-  r = V::fmadd(r, z, V::set1(2.0f / 3));
-  r = V::mul(r, z);
-  const reg hfsq = V::mul(V::set1(0.5f), V::mul(f, f));
-  const reg log1p = V::sub(f, V::fnmadd(s, V::add(hfsq, r), hfsq));
-  const reg out =
-      V::fmadd(k, V::set1(K::ln2_hi), V::fmadd(k, V::set1(K::ln2_lo), log1p));
-  return V::select(V::nonzero(V::sub(x, x)), x, out);  // NaN stays NaN
-}
-
-/// log(1 + t) lane-wise for t >= 0 or NaN: log(u) for u = 1 + t rounded, plus the first-order
-/// correction for what the rounding dropped (t - (u - 1), exact), divided by u.
-template <class V>
-SHAPEGUARD_SIMD_IN auto vlog1p(typename V::reg t) -> typename V::reg {
-  using reg = typename V::reg;
-  const reg one = V::set1(1.0f);
-  const reg u = V::add(one, t);
-  return V::add(vlog<V>(u), V::div(V::sub(t, V::sub(u, one)), u));
-}
-
-/// out[i] = log(in[i]) with this set's vector log (for tests; layers with the tile kernel).
-template <class T>
-SHAPEGUARD_SIMD_FN void log_array(const T* in, T* out, std::size_t n) {
-  using V = typename vec_for<T>::type;
-  std::size_t i = 0;
-  for (; i + V::width <= n; i += V::width) V::store(out + i, vlog<V>(V::load(in + i)));
-  if (i < n) V::store_tail(out + i, n - i, vlog<V>(V::load_tail(in + i, n - i, T(1))));
-}
-#endif  // SHAPEGUARD_SIMD_TILES
+#include "math.inl"
 
 /// The gap sum_c a_c (m - x_c) of a row is summed in double lanes (two per float register):
 /// the difference of two floats, or a_c times it, can leave float's range where the loss does
@@ -406,7 +302,8 @@ SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, U>& p, const std::size_
   constexpr bool by_index = K != simd::row_coeffs::dense;
   constexpr T minus_inf = -std::numeric_limits<T>::infinity();
   const std::size_t C = p.classes;
-  const double eps = p.smoothing, keep = 1.0 - eps, spread = eps / double(C);
+  const index_coeffs coeffs = index_coeffs::of(p);
+  const double keep = coeffs.keep, spread = coeffs.spread;
   const double scale = p.grad_scale;
   const float* w = Weighted ? p.weights : nullptr;
   const reg keep_v = V::set1(T(keep)), spread_v = V::set1(T(spread));
@@ -441,15 +338,10 @@ SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, U>& p, const std::size_
   }
   SHAPEGUARD_UNROLL(8)
   for (std::size_t k = 0; k < G; ++k) {
-    double A, gap;
-    if constexpr (K == simd::row_coeffs::dense) {
-      A = sums[k].a;
-      gap = sums[k].gap;
-    } else {
-      const double hit = keep * wy[k];
-      A = hit + (K == simd::row_coeffs::index_smooth ? spread * p.weight_sum : 0.0);
-      gap = hit != 0 ? hit * (double(m[k]) - double(xy[k])) : 0.0;
-      if constexpr (K == simd::row_coeffs::index_smooth) gap += spread * sums[k].gap;
+    double A = sums[k].a, gap = sums[k].gap;
+    if constexpr (by_index) {
+      A = coeffs.total(wy[k]);
+      gap = coeffs.gap(wy[k], double(m[k]), double(xy[k]), sums[k].gap);
     }
     const bool undefined = m[k] == minus_inf;  // every logit -inf or NaN: NaN as the reference
     if (k < count) {
@@ -476,25 +368,29 @@ SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, U>& p, const std::size_
 /// register c holds class c of every row; max, exp, sums, the log and the gradient are then
 /// vertical operations (no horizontal reduction per row, one division and one log per group),
 /// and the gradient is transposed back and stored row by row. Layers with SHAPEGUARD_SIMD_TILES.
-template <std::size_t R, class U, simd::row_coeffs K, bool Weighted, bool Grad>
-SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
+/// Smoothing, class weights and the gradient are run-time choices here, taken once per tile or
+/// folded into per-class constants (a weight of 1, a smoothing share of 0): one function per R
+/// serves every class-index call, so a program compiles two tiles per set, not twelve.
+template <std::size_t R>
+SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
   using V = vf;
   using reg = typename V::reg;
   constexpr std::size_t W = V::width;
-  constexpr bool smooth = K == simd::row_coeffs::index_smooth;
   constexpr float minus_inf = -std::numeric_limits<float>::infinity();
   const std::size_t C = p.classes;
-  const double eps = p.smoothing, keep = 1.0 - eps, spread = eps / double(C);
+  const index_coeffs k = index_coeffs::of(p);
+  const bool smooth = p.smoothing != 0, grad = p.grad != nullptr;
   const double scale = p.grad_scale;
-  const reg keep_v = V::set1(float(keep)), keep_g = V::set1(float(scale * keep));
-  const reg spread_all = V::set1(float(spread * p.weight_sum));
+  const reg keep_v = V::set1(float(k.keep)), keep_g = V::set1(float(scale * k.keep));
+  const reg spread_all = V::set1(float(k.spread * k.weight_sum));
   const reg scale_v = V::set1(float(scale));
-  // a_c's smoothing part spread * w_c, for the gap and (times scale) for the gradient
+  // a_c's smoothing part spread * w_c: w_c for the gap, scale spread w_c for the gradient
+  // (0 without smoothing, so that subtracting it changes nothing)
   float smooth_w[R * W], smooth_g[R * W];
   for (std::size_t c = 0; c < R * W; ++c) {
-    const double w = c < C && Weighted ? double(p.weights[c]) : 1.0;
+    const double w = c < C && p.weights ? double(p.weights[c]) : 1.0;
     smooth_w[c] = float(w);
-    smooth_g[c] = float(scale * spread * w);
+    smooth_g[c] = float(scale * k.spread * w);
   }
 
   const std::int64_t* const index = p.index;
@@ -534,24 +430,24 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
         xy = V::select(V::equal(yv, V::set1(float(c))), X_c, xy);
       }
     }
-    // s = sum_c e_c; rest = the same over classes below the max; for smoothing, the gap
-    // sum_c w_c (m - x_c) in double lanes (see gap_lanes)
+    // for smoothing, the gap sum_c w_c (m - x_c) in double lanes (see gap_lanes); a class of
+    // weight 0 is left out, so that its -inf logit adds nothing
     vd::reg m_lo_hi[2];
     V::widen(m, m_lo_hi[0], m_lo_hi[1]);
     gap_lanes dsum = gap_zero();
+    if (smooth) {
+      SHAPEGUARD_UNROLL(32)
+      for (std::size_t c = 0; c < R * W; ++c)
+        if (c < C && smooth_w[c] != 0)
+          gap_add<V, false>(dsum, T[c / W][c % W], V::set1(smooth_w[c]), m_lo_hi[0],
+                            m_lo_hi[1]);
+    }
+    // s = sum_c e_c; rest = the same over classes below the max
     reg s = V::zero(), rest = V::zero();
     SHAPEGUARD_UNROLL(32)
     for (std::size_t c = 0; c < R * W; ++c) {
       if (c < C) {
         reg& X_c = T[c / W][c % W];
-        if constexpr (smooth) {
-          if constexpr (Weighted) {
-            if (smooth_w[c] != 0)
-              gap_add<V, false>(dsum, X_c, V::set1(smooth_w[c]), m_lo_hi[0], m_lo_hi[1]);
-          } else {
-            gap_add<V, true>(dsum, X_c, X_c, m_lo_hi[0], m_lo_hi[1]);
-          }
-        }
         const reg d = V::sub(X_c, m);
         X_c = vexp<V>(d);
         s = V::add(s, X_c);
@@ -563,11 +459,11 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
     const reg magic = V::set1(0x1.8p23f);  // rounds to an integer: s - rest counts the maxima
     const reg maxima = V::sub(V::add(V::sub(s, rest), magic), magic);
     const reg log_s = vlog1p<V>(V::add(V::sub(maxima, V::set1(1.0f)), rest));
-    // loss = A log(s) + gap, A = keep w_y (+ spread sum_c w_c), gap = keep w_y (m - x_y)
-    // (a term skipped when keep w_y is 0) (+ spread * dsum), in double lanes; rows past the
-    // end and ignored rows give 0
+    // loss = A log(s) + gap with index_coeffs' algebra in lanes: A = keep w_y + spread sum_c
+    // w_c, gap = keep w_y (m - x_y) (skipped when keep w_y is 0) + spread * dsum, in double
+    // lanes; rows past the end and ignored rows give 0
     const reg hit = V::mul(keep_v, wy);
-    const reg A = smooth ? V::add(hit, spread_all) : hit;
+    const reg A = V::add(hit, spread_all);
     const auto dead = V::less(yv, V::zero());
     const reg live = V::select(dead, V::zero(), V::set1(1.0f));
     const reg y_or_m = V::select(V::nonzero(hit), xy, m);
@@ -580,7 +476,7 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
     SHAPEGUARD_UNROLL(2)
     for (int h = 0; h < 2; ++h) {
       vd::reg gap = vd::mul(hit_d[h], vd::sub(m_lo_hi[h], ym_d[h]));
-      if constexpr (smooth) gap = vd::fmadd(vd::set1(spread), h ? dsum.hi : dsum.lo, gap);
+      gap = vd::fmadd(vd::set1(k.spread), h ? dsum.hi : dsum.lo, gap);
       const vd::reg loss = vd::fmadd(A_d[h], log_s_d[h], gap);
       loss_d[h] = vd::select(vd::nonzero(live_d[h]), loss, vd::zero());
     }
@@ -593,7 +489,7 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
         V::store_tail(p.losses + r0, n, loss);
     }
 
-    if constexpr (Grad) {
+    if (grad) {
       // grad_c = e_c * scale A / s - scale spread w_c - [c == y] scale keep w_y
       const reg ratio = V::div(V::mul(scale_v, A), s);
       const reg hit_g = V::mul(keep_g, wy);
@@ -601,8 +497,7 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float, U>& p) -> double {
       for (std::size_t c = 0; c < R * W; ++c) {
         if (c < C) {
           reg& X_c = T[c / W][c % W];
-          reg g = V::mul(X_c, ratio);
-          if constexpr (smooth) g = V::sub(g, V::set1(smooth_g[c]));
+          const reg g = V::sub(V::mul(X_c, ratio), V::set1(smooth_g[c]));
           X_c = V::select(V::equal(yv, V::set1(float(c))), V::sub(g, hit_g), g);
         }
       }
@@ -635,7 +530,8 @@ SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
   constexpr T nan = std::numeric_limits<T>::quiet_NaN();
   constexpr T minus_inf = -std::numeric_limits<T>::infinity();
   const std::size_t C = p.classes;
-  const double eps = p.smoothing, keep = 1.0 - eps, spread = eps / double(C);
+  const index_coeffs coeffs = index_coeffs::of(p);
+  const double keep = coeffs.keep, spread = coeffs.spread;
   const double scale = p.grad_scale;
   const float* w = Weighted ? p.weights : nullptr;
   // loop constants: exp_pass wants a_c's factors, grad_value the same times scale
@@ -645,13 +541,11 @@ SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
   T ref[simd::cached_row_bytes / simd::block_bytes];
 
 #if SHAPEGUARD_SIMD_TILES
-  if constexpr (std::is_same_v<T, float> && by_index) {
-    if (C <= V::width) return tile_rows<1, U, K, Weighted, Grad>(p);
-    if (C <= 2 * V::width) return tile_rows<2, U, K, Weighted, Grad>(p);
-  }
 #endif
   simd::loss_batch<T> out(p.losses);
-  if (C <= V::width) {
+  // float class-index rows of one register go to the tiles (index_rows): no short_rows for them
+  constexpr bool tiled = SHAPEGUARD_SIMD_TILES && std::is_same_v<T, float> && by_index;
+  if (!tiled && C <= V::width) {
     // rows of one register: short_rows interleaves simd::short_group of them
     std::size_t group[simd::short_group];
     std::size_t count = 0;
@@ -665,11 +559,12 @@ SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
       }
       group[count++] = i;
       if (count == simd::short_group) {
-        short_rows<T, U, K, Weighted, Grad>(p, group, count, out);
+        if constexpr (!tiled) short_rows<T, U, K, Weighted, Grad>(p, group, count, out);
         count = 0;
       }
     }
-    if (count != 0) short_rows<T, U, K, Weighted, Grad>(p, group, count, out);
+    if constexpr (!tiled)
+      if (count != 0) short_rows<T, U, K, Weighted, Grad>(p, group, count, out);
     return out.finish();
   }
   for (std::size_t i = 0; i < p.rows; ++i) {
@@ -707,16 +602,11 @@ SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
     }
 
     // A = sum a_c and the gap sum_{a_c != 0} a_c (m - x_c)
-    double A, gap, a_y = 0;
-    if constexpr (K == simd::row_coeffs::dense) {
-      A = sums.a;
-      gap = sums.gap;
-    } else {
-      const double hit = keep * wy;
-      A = hit + (K == simd::row_coeffs::index_smooth ? spread * p.weight_sum : 0.0);
-      gap = hit != 0 ? hit * (double(m) - double(xy)) : 0.0;
-      if constexpr (K == simd::row_coeffs::index_smooth) gap += spread * sums.gap;
-      a_y = wy * (keep + (K == simd::row_coeffs::index_smooth ? spread : 0.0));
+    double A = sums.a, gap = sums.gap, a_y = 0;
+    if constexpr (by_index) {
+      A = coeffs.total(wy);
+      gap = coeffs.gap(wy, double(m), double(xy), sums.gap);
+      a_y = coeffs.target(wy);
     }
     out.push(i, sums.s, A, gap);
 
@@ -742,37 +632,58 @@ SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
   return out.finish();
 }
 
-/// The fused kernel for one rows_problem on this instruction set.
+/// Calls that T lanes cannot solve without overflow or underflow, which the scalar reference
+/// (in double) solves instead.
 template <class T, class U>
-SHAPEGUARD_SIMD_FN auto fused_rows(const rows_problem<T, U>& p) -> double {
-  using simd::row_coeffs;
-  if (p.classes == 0) return scalar_rows(p);
-  const bool grad = p.grad != nullptr, weighted = p.weights != nullptr;
+SHAPEGUARD_SIMD_IN auto needs_reference(const rows_problem<T, U>& p) -> bool {
+  if (p.classes == 0) return true;
   // A smoothing whose share eps / C is below T's normal range rounds to 0 (or to a few bits) in
-  // T lanes, where 0 times a term that overflowed gives NaN: the reference, in double, solves it.
+  // T lanes, where 0 times a term that overflowed gives NaN.
   if (p.smoothing > 0 && p.smoothing / double(p.classes) < double(std::numeric_limits<T>::min()))
-    return scalar_rows(p);
+    return true;
   if constexpr (std::is_same_v<T, float>) {
     // Float lanes sum class weights (up to weight_sum) and hold gradient constants of up to
     // grad_scale * max(1, weight_sum) (scale * A / s, scale * (1 - eps), scale * eps / C).
     // Class weights summing near float's largest value, or a mean over target weights below
-    // its normal range, would overflow them: the scalar reference, in double, solves those.
+    // its normal range, would overflow them.
     constexpr double limit = double(std::numeric_limits<float>::max()) / 4;
-    if (weighted && (p.weight_sum > limit ||
-                     (grad && p.grad_scale * (p.weight_sum > 1 ? p.weight_sum : 1.0) > limit)))
-      return scalar_rows(p);
+    if (p.weights && (p.weight_sum > limit ||
+                      (p.grad && p.grad_scale * (p.weight_sum > 1 ? p.weight_sum : 1.0) > limit)))
+      return true;
   }
-  if (p.index) {
-    if (p.smoothing == 0)
-      return grad ? solve_rows<T, U, row_coeffs::index, false, true>(p)
-                  : solve_rows<T, U, row_coeffs::index, false, false>(p);
-    if (weighted)
-      return grad ? solve_rows<T, U, row_coeffs::index_smooth, true, true>(p)
-                  : solve_rows<T, U, row_coeffs::index_smooth, true, false>(p);
-    return grad ? solve_rows<T, U, row_coeffs::index_smooth, false, true>(p)
-                : solve_rows<T, U, row_coeffs::index_smooth, false, false>(p);
+  return false;
+}
+
+/// The fused kernel for class-index rows (p.index set) on this instruction set. The target
+/// type plays no part: one instance per logit type serves every label type.
+template <class T>
+SHAPEGUARD_SIMD_FN auto index_rows(const rows_problem<T>& p) -> double {
+  using simd::row_coeffs;
+  if (needs_reference(p)) return scalar_rows(p);
+  const bool grad = p.grad != nullptr, weighted = p.weights != nullptr;
+#if SHAPEGUARD_SIMD_TILES
+  if constexpr (std::is_same_v<T, float>) {
+    if (p.classes <= vf::width) return tile_rows<1>(p);
+    if (p.classes <= 2 * vf::width) return tile_rows<2>(p);
   }
+#endif
+  if (p.smoothing == 0)
+    return grad ? solve_rows<T, T, row_coeffs::index, false, true>(p)
+                : solve_rows<T, T, row_coeffs::index, false, false>(p);
   if (weighted)
+    return grad ? solve_rows<T, T, row_coeffs::index_smooth, true, true>(p)
+                : solve_rows<T, T, row_coeffs::index_smooth, true, false>(p);
+  return grad ? solve_rows<T, T, row_coeffs::index_smooth, false, true>(p)
+              : solve_rows<T, T, row_coeffs::index_smooth, false, false>(p);
+}
+
+/// The fused kernel for rows of per-class targets of type U (p.targets set).
+template <class T, class U>
+SHAPEGUARD_SIMD_FN auto dense_rows(const rows_problem<T, U>& p) -> double {
+  using simd::row_coeffs;
+  if (needs_reference(p)) return scalar_rows(p);
+  const bool grad = p.grad != nullptr;
+  if (p.weights)
     return grad ? solve_rows<T, U, row_coeffs::dense, true, true>(p)
                 : solve_rows<T, U, row_coeffs::dense, true, false>(p);
   return grad ? solve_rows<T, U, row_coeffs::dense, false, true>(p)

@@ -80,6 +80,14 @@ struct neon_f32 {
   SHAPEGUARD_VNEON static reg exp_scale(reg p, reg biased, reg /*n*/) {
     return vmulq_f32(p, vreinterpretq_f32_s32(vshlq_n_s32(vreinterpretq_s32_f32(biased), 23)));
   }
+  SHAPEGUARD_VNEON static reg div(reg a, reg b) { return vdivq_f32(a, b); }
+  // x = m * 2^k with m in [2/3, 4/3), for x a positive normal float; returns m, k as a float.
+  SHAPEGUARD_VNEON static reg split_exponent(reg x, reg& k) {
+    const int32x4_t i = vreinterpretq_s32_f32(x);
+    const int32x4_t e = vshrq_n_s32(vsubq_s32(i, vdupq_n_s32(0x3f2aaaab)), 23);
+    k = vcvtq_f32_s32(e);
+    return vreinterpretq_f32_s32(vsubq_s32(i, vshlq_n_s32(e, 23)));
+  }
 };
 
 struct neon_f64 {

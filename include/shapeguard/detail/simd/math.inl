@@ -1,0 +1,109 @@
+// The vector math of the kernels, written once against a vector layer: exp (float and double),
+// and for float log and log1p. Like kernel.inl, which includes it, this file has no include
+// guard: it is compiled once per instruction set, inside that set's namespace, with
+// SHAPEGUARD_SIMD_IN and SHAPEGUARD_SIMD_FN defined, for the vector layers vf and vd.
+
+template <class T>
+struct vec_for;
+template <>
+struct vec_for<float> {
+  using type = vf;
+};
+template <>
+struct vec_for<double> {
+  using type = vd;
+};
+
+/// exp(x) lane-wise; see exp_constants.hpp. NaN stays NaN, x below ln(min normal) gives 0.
+template <class V>
+SHAPEGUARD_SIMD_IN auto vexp(typename V::reg x) -> typename V::reg {
+  using K = typename V::exp_constants;
+  using reg = typename V::reg;
+  using T = typename V::value_type;
+  const reg xc = V::clamp(x, K::lowest, V::exp_highest);
+  const reg bias = V::set1(K::round_bias);
+  const reg biased = V::fmadd(xc, V::set1(K::log2e), bias);
+  const reg n = V::sub(biased, bias);
+  const reg r_hi = V::fnmadd(n, V::set1(K::ln2_hi), xc);  // exact
+  const reg r = V::fnmadd(n, V::set1(K::ln2_lo), r_hi);
+  reg p;
+  if constexpr (std::is_same_v<T, float>) {
+    const reg r_lo = V::fnmadd(n, V::set1(K::ln2_lo), V::sub(r_hi, r));
+    reg s = V::fmadd(V::set1(K::c5), r, V::set1(K::c4));
+    s = V::fmadd(s, r, V::set1(K::c3));
+    s = V::fmadd(s, r, V::set1(K::c2));
+    const reg small = V::fmadd(V::mul(r, r), s, V::add(r_lo, V::set1(K::delta)));
+    p = V::add(V::set1(1.0f), V::fmadd(r, V::set1(K::c1), small));
+  } else {
+    p = V::fmadd(V::set1(K::c11), r, V::set1(K::c10));
+    p = V::fmadd(p, r, V::set1(K::c9));
+    p = V::fmadd(p, r, V::set1(K::c8));
+    p = V::fmadd(p, r, V::set1(K::c7));
+    p = V::fmadd(p, r, V::set1(K::c6));
+    p = V::fmadd(p, r, V::set1(K::c5));
+    p = V::fmadd(p, r, V::set1(K::c4));
+    p = V::fmadd(p, r, V::set1(K::c3));
+    p = V::fmadd(p, r, V::set1(K::c2));
+    p = V::fmadd(p, r, V::set1(K::c1));
+    p = V::fmadd(p, r, V::set1(K::c0));
+  }
+  reg out = V::exp_scale(p, biased, n);
+  out = V::select(V::less(x, V::set1(K::lowest)), V::zero(), out);
+  if constexpr (V::exp_shifts)
+    out = V::select(V::greater(x, V::set1(V::exp_highest)),
+                    V::set1(std::numeric_limits<T>::infinity()), out);
+  return out;
+}
+
+/// out[i] = exp(in[i]) with this set's vector exp (for tests).
+template <class T>
+SHAPEGUARD_SIMD_FN void exp_array(const T* in, T* out, std::size_t n) {
+  using V = typename vec_for<T>::type;
+  std::size_t i = 0;
+  for (; i + V::width <= n; i += V::width) V::store(out + i, vexp<V>(V::load(in + i)));
+  if (i < n) V::store_tail(out + i, n - i, vexp<V>(V::load_tail(in + i, n - i, T(0))));
+}
+
+/// log(x) lane-wise, for x a positive normal float or NaN (kept): x = m 2^k with m in
+/// [2/3, 4/3), log(m) = log1p(f) = 2 atanh(f / (2 + f)) by its series to the 9th power
+/// (truncation below 0.2 ULP), written as f - (f^2/2 - s (f^2/2 + R)) so that the large terms
+/// are exact, and k ln 2 added with one rounding.
+template <class V>
+SHAPEGUARD_SIMD_IN auto vlog(typename V::reg x) -> typename V::reg {
+  using reg = typename V::reg;
+  using K = typename V::exp_constants;
+  reg k;
+  const reg m = V::split_exponent(x, k);
+  const reg f = V::sub(m, V::set1(1.0f));
+  const reg s = V::div(f, V::add(f, V::set1(2.0f)));
+  const reg z = V::mul(s, s);
+  reg r = V::fmadd(z, V::set1(2.0f / 9), V::set1(2.0f / 7));
+  r = V::fmadd(r, z, V::set1(2.0f / 5));
+  r = V::fmadd(r, z, V::set1(2.0f / 3));
+  r = V::mul(r, z);
+  const reg hfsq = V::mul(V::set1(0.5f), V::mul(f, f));
+  const reg log1p = V::sub(f, V::fnmadd(s, V::add(hfsq, r), hfsq));
+  const reg out =
+      V::fmadd(k, V::set1(K::ln2_hi), V::fmadd(k, V::set1(K::ln2_lo), log1p));
+  return V::select(V::nonzero(V::sub(x, x)), x, out);  // NaN stays NaN
+}
+
+/// log(1 + t) lane-wise for t >= 0 or NaN: log(u) for u = 1 + t rounded, plus the first-order
+/// correction for what the rounding dropped (t - (u - 1), exact), divided by u.
+template <class V>
+SHAPEGUARD_SIMD_IN auto vlog1p(typename V::reg t) -> typename V::reg {
+  using reg = typename V::reg;
+  const reg one = V::set1(1.0f);
+  const reg u = V::add(one, t);
+  return V::add(vlog<V>(u), V::div(V::sub(t, V::sub(u, one)), u));
+}
+
+/// out[i] = log(in[i]) with this set's vector log (for tests).
+template <class T>
+SHAPEGUARD_SIMD_FN void log_array(const T* in, T* out, std::size_t n) {
+  using V = typename vec_for<T>::type;
+  std::size_t i = 0;
+  for (; i + V::width <= n; i += V::width) V::store(out + i, vlog<V>(V::load(in + i)));
+  if (i < n) V::store_tail(out + i, n - i, vlog<V>(V::load_tail(in + i, n - i, T(1))));
+}
+
