@@ -29,6 +29,7 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>  // fmt::join
 
 namespace sg = shapeguard;
 

@@ -3,6 +3,7 @@
 /// time). Same vocabulary as `std::extents`, plus fmt formatting as `[32, 10]`.
 
 #include <array>
+#include <charconv>
 #include <concepts>
 #include <cstddef>
 #include <limits>
@@ -11,7 +12,7 @@
 #include <type_traits>
 #include <utility>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "errors.hpp"
 
@@ -178,7 +179,8 @@ inline constexpr bool is_extents<extents<E...>> = true;
 
 }  // namespace shapeguard
 
-/// Formats as `[32, 10]`, with the run-time values of dynamic axes.
+/// Formats as `[32, 10]`, with the run-time values of dynamic axes. The digits are written
+/// directly, so that formatting extents needs none of fmt's formatting engine in the program.
 template <std::size_t... E>
 struct fmt::formatter<shapeguard::extents<E...>> {
   constexpr auto parse(format_parse_context& ctx) { return ctx.begin(); }
@@ -186,9 +188,14 @@ struct fmt::formatter<shapeguard::extents<E...>> {
   auto format(const shapeguard::extents<E...>& e, Ctx& ctx) const {
     auto out = ctx.out();
     *out++ = '[';
+    char digits[24];
     for (std::size_t r = 0; r < e.rank(); ++r) {
-      if (r != 0) out = fmt::format_to(out, ", ");
-      out = fmt::format_to(out, "{}", e.extent(r));
+      if (r != 0) {
+        *out++ = ',';
+        *out++ = ' ';
+      }
+      const char* end = std::to_chars(digits, digits + sizeof digits, e.extent(r)).ptr;
+      for (const char* d = digits; d != end; ++d) *out++ = *d;
     }
     *out++ = ']';
     return out;

@@ -1,10 +1,14 @@
 #pragma once
-/// Output buffers of the loss: the gradient (a view with the logits' shape) and per-sample
-/// losses for `reduction::none` (a view with the logits' batch shape, wrapped by `per_sample`).
+/// Output buffers of the loss. A call takes its outputs after the labels, in any order, each at
+/// most once: a view with the logits' shape is the gradient; `per_sample(v)`, a view with the
+/// logits' batch shape, receives one loss per sample (`reduction::none`). Each kind of output
+/// has one slot in `detail::output_set`, so a new kind is a new slot, not new overloads.
 
 #include <type_traits>
+#include <utility>
 
 #include "labels.hpp"
+#include "options.hpp"
 
 namespace shapeguard {
 
@@ -36,8 +40,61 @@ inline constexpr bool is_per_sample = false;
 template <class V>
 inline constexpr bool is_per_sample<per_sample_losses<V>> = true;
 
-/// Marks an output that was not passed.
+/// Marks an output slot that was not filled.
 struct no_output {};
+
+/// The outputs of one call, one slot per kind (a tensor_view, or no_output).
+template <class Grad = no_output, class Losses = no_output>
+struct output_set {
+  static constexpr bool has_grad = !std::is_same_v<Grad, no_output>;
+  static constexpr bool has_losses = !std::is_same_v<Losses, no_output>;
+  [[no_unique_address]] Grad grad{};
+  [[no_unique_address]] Losses losses{};
+};
+
+/// What a call accepts as an output.
+template <class O>
+concept output_like =
+    is_per_sample<std::remove_cvref_t<O>> || view_like<std::remove_cvref_t<O>>;
+
+template <class G, class L, class O>
+constexpr auto with_output(const output_set<G, L>& s, O&& o) {
+  using R = std::remove_cvref_t<O>;
+  if constexpr (is_per_sample<R>) {
+    static_assert(!output_set<G, L>::has_losses,
+                  "shapeguard: per-sample losses are passed twice");
+    return output_set<G, decltype(o.view)>{s.grad, o.view};
+  } else {
+    static_assert(!output_set<G, L>::has_grad,
+                  "shapeguard: two gradient buffers; per-sample losses go in sg::per_sample(...)");
+    auto v = as_mutable_view(std::forward<O>(o));
+    return output_set<decltype(v), L>{v, s.losses};
+  }
+}
+
+template <class S>
+constexpr auto collect_into(const S& s) {
+  return s;
+}
+template <class S, class O, class... Rest>
+constexpr auto collect_into(const S& s, O&& o, Rest&&... rest) {
+  return collect_into(with_output(s, std::forward<O>(o)), std::forward<Rest>(rest)...);
+}
+
+/// The outputs passed to a call, each in its slot.
+template <class... O>
+constexpr auto collect_outputs(O&&... outputs) {
+  return collect_into(output_set<>{}, std::forward<O>(outputs)...);
+}
+
+/// A call's options when none are given: one loss per sample when per-sample losses are passed,
+/// the mean otherwise.
+template <class... O>
+constexpr auto default_options() -> ce_options {
+  ce_options o;
+  if constexpr ((is_per_sample<std::remove_cvref_t<O>> || ...)) o.reduction = reduction::none;
+  return o;
+}
 }  // namespace detail
 
 /// Wraps a buffer for per-sample losses: `softmax_cross_entropy(logits, labels,

@@ -1,59 +1,38 @@
 #pragma once
 /// The checked, fused softmax cross-entropy: loss, gradient and per-sample losses.
+///
+/// A call passes its outputs after the labels (outputs.hpp): a gradient view, and
+/// `per_sample(losses)` for `reduction::none`, in any order.
 
-#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <thread>
 #include <type_traits>
-#include <vector>
+#include <utility>
 
 #include "check.hpp"
 #include "detail/dispatch.hpp"
+#include "detail/reduce.hpp"
 
 namespace shapeguard {
 namespace detail {
 
-/// Rows per block: a function of the class count only, so the order in which block sums are
-/// added, and so the reduced loss, is the same for any thread count.
-constexpr auto rows_per_block(std::size_t classes) noexcept -> std::size_t {
-  return std::clamp<std::size_t>(16384 / std::max<std::size_t>(classes, 1), 1, 256);
+/// The divisor of the mean: the sum of the target weights of the rows not ignored with class
+/// weights and class indices, else the count of rows not ignored (every row for per-class
+/// targets), as torch.nn.functional.cross_entropy.
+template <label_encoding Encoding>
+auto mean_denominator(const label_counts& counts, const ce_options& o) -> double {
+  if (Encoding == label_encoding::class_indices && !o.class_weights.empty())
+    return counts.target_weight;
+  return double(counts.counted);
 }
 
-/// Logits per thread below which another thread costs more to start than it saves: a call
-/// uses at most elements / this many threads (and at least the caller's).
-inline constexpr std::size_t min_elements_per_thread = std::size_t(1) << 18;
-
-/// Threads for a call over `elements` logits when the caller allows `requested` (>= 1).
-constexpr auto thread_count(std::size_t elements, std::size_t requested) noexcept
-    -> std::size_t {
-  return std::clamp<std::size_t>(elements / min_elements_per_thread, 1, requested);
-}
-
-/// Runs `block(b)` for b in [0, blocks), on `threads` threads (the caller's among them).
-template <class F>
-void for_each_block(std::size_t blocks, std::size_t threads, const F& block) {
-  threads = std::min(threads, blocks);
-  if (threads <= 1) {
-    for (std::size_t b = 0; b < blocks; ++b) block(b);
-    return;
-  }
-  auto run = [&](std::size_t t) {
-    for (std::size_t b = blocks * t / threads, e = blocks * (t + 1) / threads; b < e; ++b)
-      block(b);
-  };
-  std::vector<std::jthread> pool;
-  pool.reserve(threads - 1);
-  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(run, t);
-  run(0);
-}
-
-/// Solves a checked call: every check has passed, `summary` holds the mean's denominator.
+/// Solves a checked call: the sum of the rows' losses, with the gradient (if any) scaled by
+/// `grad_scale`.
 template <class LogitsView, class Labels>
 auto solve(const LogitsView& logits, const Labels& labels,
            typename LogitsView::value_type* grad, typename LogitsView::value_type* losses,
-           const ce_options& o, const label_summary& summary) -> typename LogitsView::value_type {
+           const ce_options& o, double grad_scale) -> double {
   using T = typename LogitsView::value_type;
   using Y = typename decltype(labels.view)::value_type;
   constexpr std::size_t batch_rank = LogitsView::rank() - 1;
@@ -62,13 +41,12 @@ auto solve(const LogitsView& logits, const Labels& labels,
   constexpr bool as_indices =
       encoding == label_encoding::class_indices || encoding == label_encoding::one_hot;
   using U = std::conditional_t<as_indices, T, Y>;
+  static_assert(as_indices || std::is_floating_point_v<Y>);
 
   const std::size_t classes = logits.extent(batch_rank);
   std::size_t rows = 1;
   for (std::size_t a = 0; a < batch_rank; ++a) rows *= logits.extent(a);
 
-  const bool mean = o.reduction == reduction::mean;
-  const double denominator = mean ? summary.denominator : 1.0;
   rows_problem<T, U> base;
   base.weights = o.class_weights.empty() ? nullptr : o.class_weights.data();
   base.classes = classes;
@@ -78,7 +56,7 @@ auto solve(const LogitsView& logits, const Labels& labels,
     base.weight_sum = 0;
     for (std::size_t c = 0; c < classes; ++c) base.weight_sum += double(base.weights[c]);
   }
-  base.grad_scale = denominator > 0 ? 1.0 / denominator : 0.0;
+  base.grad_scale = grad_scale;
 
   const auto kernel = [] {
     if constexpr (as_indices)
@@ -86,18 +64,14 @@ auto solve(const LogitsView& logits, const Labels& labels,
     else
       return dense_kernel<T, U>();
   }();
-  const std::size_t per_block = rows_per_block(classes);
-  const std::size_t blocks = (rows + per_block - 1) / per_block;
-  std::vector<double> sums(blocks);
-  const std::size_t threads = thread_count(rows * classes, o.threads);
-  for_each_block(blocks, threads, [&](std::size_t b) {
-    const std::size_t r0 = b * per_block, n = std::min(per_block, rows - r0);
+  return reduce_rows(rows, classes, o.threads, [&](std::size_t r0, std::size_t n) {
     rows_problem<T, U> p = base;
     p.rows = n;
     p.logits = logits.data() + r0 * classes;
     p.grad = grad ? grad + r0 * classes : nullptr;
     p.losses = losses ? losses + r0 : nullptr;
-    std::array<std::int64_t, 256> decoded;
+    // class indices of another type than int64, and one-hot rows, as int64 indices
+    std::array<std::int64_t, max_rows_per_block> decoded;
     if constexpr (encoding == label_encoding::class_indices) {
       const Y* y = labels.view.data() + r0;
       if constexpr (std::is_same_v<Y, std::int64_t>) {
@@ -118,30 +92,34 @@ auto solve(const LogitsView& logits, const Labels& labels,
     } else {
       p.targets = labels.view.data() + r0 * classes;
     }
-    static_assert(as_indices || std::is_floating_point_v<Y>);
-    sums[b] = kernel(p);
+    return kernel(p);
   });
-  double total = 0;
-  for (double s : sums) total += s;
-  if (!mean) return T(total);
-  return denominator > 0 ? T(total / denominator) : T(0);
 }
 
-template <class Logits, class Labels, class Losses, class Grad>
-auto checked_solve(const Logits& logits, const Labels& labels, const Losses& losses,
-                   const Grad& grad, const ce_options& o) {
-  label_summary summary;
-  if (auto r = check_call<true>(logits, labels, losses, grad, o, summary); !r) raise(r);
+/// One checked call: the views built once, every check, then the kernels. The result is the
+/// reduced loss (mean or sum) in the logits' type; with per-sample losses there is none.
+template <class Logits, class Labels, class Outputs>
+auto checked_call(const Logits& logits, const Labels& labels, const Outputs& out,
+                  const ce_options& o) {
   const auto x = as_const_view(logits);
+  const auto y = as_labels(labels);
   using T = typename decltype(x)::value_type;
+  label_counts counts;
+  if (auto r = validate<true>(x, y, out, o, true, counts); !r) raise(r);
   T* g = nullptr;
   T* l = nullptr;
-  if constexpr (!std::is_same_v<Grad, no_output>) g = grad.data();
-  if constexpr (!std::is_same_v<Losses, no_output>) l = losses.view.data();
-  if constexpr (traits_of<Logits, Labels>::proven_compatible_types)
-    return solve(x, as_labels(labels), g, l, o, summary);
-  else
-    return T{};  // never compiled into a program: check_call's static_assert has failed
+  if constexpr (Outputs::has_grad) g = out.grad.data();
+  if constexpr (Outputs::has_losses) l = out.losses.data();
+  const bool mean = o.reduction == reduction::mean;
+  const double denominator = mean ? mean_denominator<decltype(y)::encoding>(counts, o) : 1.0;
+  double total = 0;
+  if constexpr (pair_traits<decltype(x), decltype(y)>::proven_compatible_types)
+    total = solve(x, y, g, l, o, denominator > 0 ? 1.0 / denominator : 0.0);
+  // (otherwise never compiled into a program: validate's static_assert has failed)
+  if constexpr (!Outputs::has_losses) {
+    if (!mean) return T(total);
+    return denominator > 0 ? T(total / denominator) : T(0);
+  }
 }
 
 }  // namespace detail
@@ -150,34 +128,27 @@ auto checked_solve(const Logits& logits, const Labels& labels, const Losses& los
 template <detail::view_like Logits, detail::labels_like Labels>
 auto softmax_cross_entropy(const Logits& logits, const Labels& labels,
                            const ce_options& options = {}) {
-  return detail::checked_solve(logits, labels, detail::no_output{}, detail::no_output{},
-                               options);
+  return detail::checked_call(logits, labels, detail::collect_outputs(), options);
 }
 
-/// The loss, and its gradient with respect to the logits written to `grad` (the logits'
-/// shape; may be the logits' own buffer) in the same pass.
-template <detail::view_like Logits, detail::labels_like Labels, detail::grad_like Grad>
-auto softmax_cross_entropy(const Logits& logits, const Labels& labels, Grad&& grad,
-                           const ce_options& options = {}) {
-  return detail::checked_solve(logits, labels, detail::no_output{},
-                               detail::grad_view(std::forward<Grad>(grad)), options);
+/// With outputs: a gradient view (the logits' shape; may be the logits' own buffer), written in
+/// the same pass, and/or `per_sample(losses)` (the batch shape; `reduction::none`, the default
+/// then), where grad row i is the gradient of loss i. Returns the reduced loss, or nothing with
+/// per-sample losses.
+template <detail::view_like Logits, detail::labels_like Labels, detail::output_like O>
+auto softmax_cross_entropy(const Logits& logits, const Labels& labels, O&& output,
+                           const ce_options& options = detail::default_options<O>()) {
+  return detail::checked_call(logits, labels, detail::collect_outputs(std::forward<O>(output)),
+                              options);
 }
 
-/// Per-sample losses (`reduction::none`) into `losses`, shaped like the logits' batch axes.
-template <detail::view_like Logits, detail::labels_like Labels, class V>
-void softmax_cross_entropy(const Logits& logits, const Labels& labels,
-                           const per_sample_losses<V>& losses,
-                           const ce_options& options = {.reduction = reduction::none}) {
-  detail::checked_solve(logits, labels, losses, detail::no_output{}, options);
-}
-
-/// Per-sample losses, and in `grad` row i the gradient of loss i with respect to logits row i.
-template <detail::view_like Logits, detail::labels_like Labels, class V, detail::grad_like Grad>
-void softmax_cross_entropy(const Logits& logits, const Labels& labels,
-                           const per_sample_losses<V>& losses, Grad&& grad,
-                           const ce_options& options = {.reduction = reduction::none}) {
-  detail::checked_solve(logits, labels, losses, detail::grad_view(std::forward<Grad>(grad)),
-                        options);
+template <detail::view_like Logits, detail::labels_like Labels, detail::output_like O1,
+          detail::output_like O2>
+auto softmax_cross_entropy(const Logits& logits, const Labels& labels, O1&& first, O2&& second,
+                           const ce_options& options = detail::default_options<O1, O2>()) {
+  return detail::checked_call(
+      logits, labels, detail::collect_outputs(std::forward<O1>(first), std::forward<O2>(second)),
+      options);
 }
 
 }  // namespace shapeguard

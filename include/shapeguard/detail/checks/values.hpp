@@ -1,0 +1,199 @@
+#pragma once
+// Checks of the values a call reads: class indices in [0, C) or ignore_index, one-hot rows of
+// exactly one 1, probability rows that sum to 1, and (with check_finite) finite logits. The label
+// pass also counts what the loss needs from it (label_counts), so the labels are read once
+// before the kernels run.
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "../../options.hpp"
+#include "report.hpp"
+
+namespace shapeguard::detail {
+
+/// What the label pass counted: the rows not ignored and, with class weights, the sum of their
+/// targets' weights.
+struct label_counts {
+  std::size_t counted = 0;
+  double target_weight = 0;
+};
+
+/// `v + 1` as text, without overflow.
+inline auto units_needed(unsigned long long v) -> std::string {
+  if (v == std::numeric_limits<unsigned long long>::max()) return "18446744073709551616";
+  return std::to_string(v + 1);
+}
+
+inline auto negative_label(shape logits, shape labels, std::string_view value, std::size_t pos,
+                           std::int64_t ignore) -> check_result {
+  return failure(error_kind::label_out_of_range,
+                 fmt::format("logits {}, labels {}: label {} at {} is outside [0, {}) and is not "
+                             "ignore_index ({}); hint: labels count classes from 0; if these "
+                             "rows are padding, set ce_options::ignore_index to {}",
+                             shape_text(logits), shape_text(labels), value,
+                             position_text(labels, pos), logits.back(), ignore, value));
+}
+
+inline auto label_too_large(shape logits, shape labels, std::string_view value,
+                            std::string_view units, std::size_t pos) -> check_result {
+  const std::size_t c = logits.back();
+  return failure(error_kind::label_out_of_range,
+                 fmt::format("logits {}, labels {}: label {} at {} is outside [0, {}): logits "
+                             "have {} classes; the output layer needs {} units, or the labels "
+                             "need re-indexing",
+                             shape_text(logits), shape_text(labels), value,
+                             position_text(labels, pos), c, c, units));
+}
+
+template <class Traits>
+auto check_class_indices(const typename Traits::logits_view& logits,
+                         const typename Traits::labels_view& labels, const ce_options& o,
+                         label_counts& counts) -> check_result {
+  const std::size_t c = logits.extent(Traits::batch_rank);
+  const auto* y = labels.data();
+  const std::size_t n = labels.size();
+  const bool weighted = !o.class_weights.empty();
+  if (!weighted) {
+    // The common case first, without a branch per label: count the rows that are not ignored
+    // and note whether any label is out of range; the loop below finds and names it.
+    // Four independent chains, so that a label costs about a cycle.
+    // (unsigned, not bool: `|` and `&` on bools draw clang's -Wbitwise-instead-of-logical)
+    std::size_t counted[4] = {};
+    unsigned bad[4] = {};
+    auto scan = [&](std::size_t k, std::size_t i) {
+      const auto v = y[i];
+      const unsigned live = !std::cmp_equal(v, o.ignore_index);
+      const unsigned out = unsigned{std::cmp_less(v, 0)} | unsigned{!std::cmp_less(v, c)};
+      bad[k] |= live & out;
+      counted[k] += live;
+    };
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      scan(0, i);
+      scan(1, i + 1);
+      scan(2, i + 2);
+      scan(3, i + 3);
+    }
+    for (; i < n; ++i) scan(0, i);
+    if ((bad[0] | bad[1] | bad[2] | bad[3]) == 0) {
+      counts.counted = counted[0] + counted[1] + counted[2] + counted[3];
+      return {};
+    }
+  }
+  label_counts found;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto v = y[i];
+    if (std::cmp_equal(v, o.ignore_index)) continue;
+    if (std::cmp_less(v, 0))
+      return negative_label(sizes_of(logits), sizes_of(labels), value_text(v), i, o.ignore_index);
+    if (!std::cmp_less(v, c))
+      return label_too_large(sizes_of(logits), sizes_of(labels), value_text(v),
+                             units_needed(static_cast<unsigned long long>(v)), i);
+    ++found.counted;
+    if (weighted) found.target_weight += double(o.class_weights[static_cast<std::size_t>(v)]);
+  }
+  counts = found;
+  return {};
+}
+
+inline auto one_hot_entry(shape labels, std::size_t row, std::string_view value, std::size_t pos)
+    -> check_result {
+  return failure(error_kind::invalid_one_hot,
+                 fmt::format("one-hot labels {}: row {} holds {} at {}; a one-hot row holds "
+                             "exactly one 1 and zeros elsewhere; hint: pass soft targets as "
+                             "sg::probabilities(...)",
+                             shape_text(labels), row, value, position_text(labels, pos)));
+}
+
+inline auto one_hot_count(shape labels, std::size_t row, std::size_t ones, std::size_t first)
+    -> check_result {
+  return failure(error_kind::invalid_one_hot,
+                 fmt::format("one-hot labels {}: row {} holds {} ones{}; a one-hot row holds "
+                             "exactly one 1 and zeros elsewhere; hint: pass soft or multi-label "
+                             "targets as sg::probabilities(...)",
+                             shape_text(labels), row, ones,
+                             ones == 0 ? std::string()
+                                       : fmt::format(" (the first at column {})", first)));
+}
+
+inline auto probability_entry(std::string_view noun, shape labels, std::size_t row,
+                              std::string_view value, std::size_t pos) -> check_result {
+  return failure(error_kind::invalid_probabilities,
+                 fmt::format("{} {}: row {} holds {} at {}; probability rows hold finite, "
+                             "non-negative values that sum to 1; hint: make targets with a "
+                             "softmax or by normalising counts",
+                             noun, shape_text(labels), row, value, position_text(labels, pos)));
+}
+
+inline auto probability_sum(std::string_view noun, shape labels, std::size_t row, double sum,
+                            double tol) -> check_result {
+  return failure(error_kind::invalid_probabilities,
+                 fmt::format("{} {}: row {} sums to {} instead of 1 (tolerance {:g}); hint: "
+                             "targets are one-hot or probability rows: normalise them, or pass "
+                             "integer class indices",
+                             noun, shape_text(labels), row, sum, tol));
+}
+
+template <class Traits>
+auto check_target_rows(const typename Traits::logits_view& logits,
+                       const typename Traits::labels_view& labels, label_counts& counts)
+    -> check_result {
+  using U = typename Traits::label_type;
+  const std::size_t c = logits.extent(Traits::batch_rank);
+  const auto* t = labels.data();
+  const auto e = sizes_of(labels);
+  // rows from the batch axes, not size / c: with no classes, each row sums to 0, not to 1
+  std::size_t rows = 1;
+  for (std::size_t a = 0; a < Traits::batch_rank; ++a) rows *= e[a];
+  for (std::size_t r = 0; r < rows; ++r) {
+    const U* row = t + r * c;
+    if constexpr (Traits::encoding == label_encoding::one_hot) {
+      std::size_t ones = 0, first = 0;
+      for (std::size_t k = 0; k < c; ++k) {
+        if (row[k] == U(1)) {
+          if (ones++ == 0) first = k;
+        } else if (row[k] != U(0)) {
+          return one_hot_entry(e, r, value_text(row[k]), r * c + k);
+        }
+      }
+      if (ones != 1) return one_hot_count(e, r, ones, first);
+    } else {
+      double sum = 0;
+      for (std::size_t k = 0; k < c; ++k) {
+        if (!(row[k] >= U(0)) || !std::isfinite(row[k]))
+          return probability_entry(labels_noun(Traits::encoding), e, r, value_text(row[k]),
+                                   r * c + k);
+        sum += double(row[k]);
+      }
+      const double tol = (std::is_same_v<U, float> ? 1e-4 : 1e-9) +
+                         double(c) * double(std::numeric_limits<U>::epsilon());
+      if (!(std::fabs(sum - 1.0) <= tol))
+        return probability_sum(labels_noun(Traits::encoding), e, r, sum, tol);
+    }
+  }
+  counts.counted = rows;
+  return {};
+}
+
+inline auto non_finite_logit(shape logits, std::string_view value, std::size_t pos)
+    -> check_result {
+  return failure(error_kind::non_finite,
+                 fmt::format("logits {}: {} at {} is not finite; hint: look for an overflow or a "
+                             "division by zero in the forward pass (a learning rate too high?)",
+                             shape_text(logits), value, position_text(logits, pos)));
+}
+
+template <class View>
+auto check_finite_logits(const View& logits) -> check_result {
+  const auto* x = logits.data();
+  for (std::size_t i = 0, n = logits.size(); i < n; ++i)
+    if (!std::isfinite(x[i])) return non_finite_logit(sizes_of(logits), value_text(x[i]), i);
+  return {};
+}
+
+}  // namespace shapeguard::detail
