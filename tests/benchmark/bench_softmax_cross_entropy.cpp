@@ -11,6 +11,7 @@
 #include <shapeguard/shapeguard.hpp>
 
 #include <cstddef>
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -33,9 +34,23 @@ struct shape {
 constexpr shape shapes[] = {{8192, 10}, {2048, 1000}, {256, 32000}, {64, 128256}};
 
 struct problem {
-  std::vector<float> logits, grad;
+  std::vector<float> logits, grad, targets, weights;
   std::vector<std::int64_t> labels;
 };
+
+/// What the labels and options of a case are: class indices alone, with label smoothing 0.1,
+/// with class weights, or probability rows.
+enum class variant { plain, smoothing, weights, probabilities };
+
+auto variant_name(variant v) -> std::string {
+  switch (v) {
+    case variant::plain: return "";
+    case variant::smoothing: return "/smoothing";
+    case variant::weights: return "/weights";
+    case variant::probabilities: return "/probabilities";
+  }
+  return "";
+}
 
 auto make(shape s) -> problem {
   std::mt19937_64 rng(s.rows * 1000003 + s.classes);
@@ -46,6 +61,8 @@ auto make(shape s) -> problem {
   p.grad.resize(p.logits.size());
   p.labels.resize(s.rows);
   for (auto& y : p.labels) y = std::int64_t(rng() % s.classes);
+  p.weights.resize(s.classes);
+  for (auto& w : p.weights) w = 0.5f + float(rng() % 100) / 100.0f;
   return p;
 }
 
@@ -57,12 +74,24 @@ void count_elements(benchmark::State& state, shape s) {
 }
 
 void bm_shapeguard(benchmark::State& state, shape s, sg::isa set, bool backward,
-                   std::size_t threads) {
+                   std::size_t threads, variant v) {
   if (!sg::is_supported(set)) {
     state.SkipWithError("instruction set not supported here");
     return;
   }
   problem p = make(s);
+  if (v == variant::probabilities) {
+    // a softmax of other logits: rows of positive values that sum to 1
+    p.targets.resize(p.logits.size());
+    for (std::size_t i = 0; i < s.rows; ++i) {
+      double sum = 0;
+      for (std::size_t c = 0; c < s.classes; ++c)
+        sum += std::exp(double(p.logits[(i * 7 + 3) % s.rows * s.classes + c]));
+      for (std::size_t c = 0; c < s.classes; ++c)
+        p.targets[i * s.classes + c] =
+            float(std::exp(double(p.logits[(i * 7 + 3) % s.rows * s.classes + c])) / sum);
+    }
+  }
   using matrix = sg::tensor_view<const float, sg::extents<sg::dyn, sg::dyn>>;
   using mutable_matrix = sg::tensor_view<float, sg::extents<sg::dyn, sg::dyn>>;
   const matrix x(p.logits.data(), s.rows, s.classes);
@@ -71,9 +100,17 @@ void bm_shapeguard(benchmark::State& state, shape s, sg::isa set, bool backward,
   const sg::isa previous = sg::detail::override_isa(set);
   sg::ce_options options;
   options.threads = threads;
+  if (v == variant::smoothing) options.label_smoothing = 0.1f;
+  if (v == variant::weights) options.class_weights = p.weights;
+  const auto targets = sg::probabilities(matrix(p.targets.data(), s.rows, s.classes));
   for (auto _ : state) {
-    const float loss = backward ? sg::softmax_cross_entropy(x, y, g, options)
-                                : sg::softmax_cross_entropy(x, y, options);
+    float loss;
+    if (v == variant::probabilities)
+      loss = backward ? sg::softmax_cross_entropy(x, targets, g, options)
+                      : sg::softmax_cross_entropy(x, targets, options);
+    else
+      loss = backward ? sg::softmax_cross_entropy(x, y, g, options)
+                      : sg::softmax_cross_entropy(x, y, options);
     benchmark::DoNotOptimize(loss);
     benchmark::ClobberMemory();
   }
@@ -168,7 +205,20 @@ int main(int argc, char** argv) {
           const std::string n = "shapeguard/" + std::string(sg::to_string(set)) +
                                 (backward ? "/fused" : "/forward") + "/" + name(s) +
                                 "/threads:" + std::to_string(threads);
-          benchmark::RegisterBenchmark(n.c_str(), bm_shapeguard, s, set, backward, threads)
+          benchmark::RegisterBenchmark(n.c_str(), bm_shapeguard, s, set, backward, threads,
+                                       variant::plain)
+              ->UseRealTime();
+        }
+      }
+    }
+    // the options at a short and a long row: fused, one thread
+    if (s.classes == 10 || s.classes == 1000) {
+      for (sg::isa set : {sg::isa::avx2, sg::isa::avx512, sg::isa::neon}) {
+        if (!sg::is_supported(set)) continue;
+        for (variant v : {variant::smoothing, variant::weights, variant::probabilities}) {
+          const std::string n = "shapeguard/" + std::string(sg::to_string(set)) + "/fused" +
+                                variant_name(v) + "/" + name(s) + "/threads:1";
+          benchmark::RegisterBenchmark(n.c_str(), bm_shapeguard, s, set, true, std::size_t(1), v)
               ->UseRealTime();
         }
       }

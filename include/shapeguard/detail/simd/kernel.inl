@@ -368,10 +368,10 @@ SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, U>& p, const std::size_
 /// register c holds class c of every row; max, exp, sums, the log and the gradient are then
 /// vertical operations (no horizontal reduction per row, one division and one log per group),
 /// and the gradient is transposed back and stored row by row. Layers with SHAPEGUARD_SIMD_TILES.
-/// Smoothing, class weights and the gradient are run-time choices here, taken once per tile or
-/// folded into per-class constants (a weight of 1, a smoothing share of 0): one function per R
-/// serves every class-index call, so a program compiles two tiles per set, not twelve.
-template <std::size_t R>
+/// Class weights and the gradient are run-time choices here, taken once per tile (a weight of
+/// 1 without weights): a function per R and per smoothing (whose terms cost a share of the
+/// tile's work) serves every class-index call, four tiles per set where there were twelve.
+template <std::size_t R, bool Smooth>
 SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
   using V = vf;
   using reg = typename V::reg;
@@ -379,13 +379,12 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
   constexpr float minus_inf = -std::numeric_limits<float>::infinity();
   const std::size_t C = p.classes;
   const index_coeffs k = index_coeffs::of(p);
-  const bool smooth = p.smoothing != 0, grad = p.grad != nullptr;
+  const bool grad = p.grad != nullptr;
   const double scale = p.grad_scale;
   const reg keep_v = V::set1(float(k.keep)), keep_g = V::set1(float(scale * k.keep));
   const reg spread_all = V::set1(float(k.spread * k.weight_sum));
   const reg scale_v = V::set1(float(scale));
   // a_c's smoothing part spread * w_c: w_c for the gap, scale spread w_c for the gradient
-  // (0 without smoothing, so that subtracting it changes nothing)
   float smooth_w[R * W], smooth_g[R * W];
   for (std::size_t c = 0; c < R * W; ++c) {
     const double w = c < C && p.weights ? double(p.weights[c]) : 1.0;
@@ -435,12 +434,16 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
     vd::reg m_lo_hi[2];
     V::widen(m, m_lo_hi[0], m_lo_hi[1]);
     gap_lanes dsum = gap_zero();
-    if (smooth) {
+    if (Smooth && weights) {
       SHAPEGUARD_UNROLL(32)
       for (std::size_t c = 0; c < R * W; ++c)
         if (c < C && smooth_w[c] != 0)
           gap_add<V, false>(dsum, T[c / W][c % W], V::set1(smooth_w[c]), m_lo_hi[0],
                             m_lo_hi[1]);
+    } else if (Smooth) {
+      SHAPEGUARD_UNROLL(32)
+      for (std::size_t c = 0; c < R * W; ++c)
+        if (c < C) gap_add<V, true>(dsum, T[c / W][c % W], m, m_lo_hi[0], m_lo_hi[1]);
     }
     // s = sum_c e_c; rest = the same over classes below the max
     reg s = V::zero(), rest = V::zero();
@@ -463,7 +466,7 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
     // w_c, gap = keep w_y (m - x_y) (skipped when keep w_y is 0) + spread * dsum, in double
     // lanes; rows past the end and ignored rows give 0
     const reg hit = V::mul(keep_v, wy);
-    const reg A = V::add(hit, spread_all);
+    const reg A = Smooth ? V::add(hit, spread_all) : hit;
     const auto dead = V::less(yv, V::zero());
     const reg live = V::select(dead, V::zero(), V::set1(1.0f));
     const reg y_or_m = V::select(V::nonzero(hit), xy, m);
@@ -476,7 +479,7 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
     SHAPEGUARD_UNROLL(2)
     for (int h = 0; h < 2; ++h) {
       vd::reg gap = vd::mul(hit_d[h], vd::sub(m_lo_hi[h], ym_d[h]));
-      gap = vd::fmadd(vd::set1(k.spread), h ? dsum.hi : dsum.lo, gap);
+      if constexpr (Smooth) gap = vd::fmadd(vd::set1(k.spread), h ? dsum.hi : dsum.lo, gap);
       const vd::reg loss = vd::fmadd(A_d[h], log_s_d[h], gap);
       loss_d[h] = vd::select(vd::nonzero(live_d[h]), loss, vd::zero());
     }
@@ -497,7 +500,8 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
       for (std::size_t c = 0; c < R * W; ++c) {
         if (c < C) {
           reg& X_c = T[c / W][c % W];
-          const reg g = V::sub(V::mul(X_c, ratio), V::set1(smooth_g[c]));
+          reg g = V::mul(X_c, ratio);
+          if constexpr (Smooth) g = V::sub(g, V::set1(smooth_g[c]));
           X_c = V::select(V::equal(yv, V::set1(float(c))), V::sub(g, hit_g), g);
         }
       }
@@ -523,8 +527,37 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
 }
 #endif  // SHAPEGUARD_SIMD_TILES
 
+/// Rows of at most one register, simd::short_group at a time (short_rows), ignored rows apart.
 template <class T, class U, simd::row_coeffs K, bool Weighted, bool Grad>
-SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
+SHAPEGUARD_SIMD_FN void short_row_groups(const rows_problem<T, U>& p, simd::loss_batch<T>& out) {
+  using V = typename vec_for<T>::type;
+  constexpr bool by_index = K != simd::row_coeffs::dense;
+  const std::size_t C = p.classes;
+  // rows of one register: short_rows interleaves simd::short_group of them
+  std::size_t group[simd::short_group];
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < p.rows; ++i) {
+    if constexpr (by_index) {
+      if (p.index[i] == p.ignore_index) {
+        if constexpr (Grad) fill_row<V>(p.grad + i * C, C, T(0));
+        if (p.losses) p.losses[i] = T(0);
+        continue;
+      }
+    }
+    group[count++] = i;
+    if (count == simd::short_group) {
+      short_rows<T, U, K, Weighted, Grad>(p, group, count, out);
+      count = 0;
+    }
+  }
+  if (count != 0) short_rows<T, U, K, Weighted, Grad>(p, group, count, out);
+}
+
+/// Rows of more than one register, one at a time: block_sums, then the gradient pass over the
+/// blocks (block_sums' references), or recomputed from the logits for rows beyond
+/// cached_row_bytes.
+template <class T, class U, simd::row_coeffs K, bool Weighted, bool Grad>
+SHAPEGUARD_SIMD_FN void long_rows(const rows_problem<T, U>& p, simd::loss_batch<T>& out) {
   using V = typename vec_for<T>::type;
   constexpr bool by_index = K != simd::row_coeffs::dense;
   constexpr T nan = std::numeric_limits<T>::quiet_NaN();
@@ -540,33 +573,6 @@ SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
   const bool fits = C * sizeof(T) <= simd::cached_row_bytes;
   T ref[simd::cached_row_bytes / simd::block_bytes];
 
-#if SHAPEGUARD_SIMD_TILES
-#endif
-  simd::loss_batch<T> out(p.losses);
-  // float class-index rows of one register go to the tiles (index_rows): no short_rows for them
-  constexpr bool tiled = SHAPEGUARD_SIMD_TILES && std::is_same_v<T, float> && by_index;
-  if (!tiled && C <= V::width) {
-    // rows of one register: short_rows interleaves simd::short_group of them
-    std::size_t group[simd::short_group];
-    std::size_t count = 0;
-    for (std::size_t i = 0; i < p.rows; ++i) {
-      if constexpr (by_index) {
-        if (p.index[i] == p.ignore_index) {
-          if constexpr (Grad) fill_row<V>(p.grad + i * C, C, T(0));
-          if (p.losses) p.losses[i] = T(0);
-          continue;
-        }
-      }
-      group[count++] = i;
-      if (count == simd::short_group) {
-        if constexpr (!tiled) short_rows<T, U, K, Weighted, Grad>(p, group, count, out);
-        count = 0;
-      }
-    }
-    if constexpr (!tiled)
-      if (count != 0) short_rows<T, U, K, Weighted, Grad>(p, group, count, out);
-    return out.finish();
-  }
   for (std::size_t i = 0; i < p.rows; ++i) {
     const T* x = p.logits + i * C;
     T* g = Grad ? p.grad + i * C : nullptr;
@@ -629,6 +635,22 @@ SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
       }
     }
   }
+}
+
+template <class T, class U, simd::row_coeffs K, bool Weighted, bool Grad>
+SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
+  using V = typename vec_for<T>::type;
+  simd::loss_batch<T> out(p.losses);
+  // float class-index rows of one register go to the tiles (index_rows): no short_rows for them
+  constexpr bool tiled = SHAPEGUARD_SIMD_TILES && std::is_same_v<T, float> &&
+                         K != simd::row_coeffs::dense;
+  if constexpr (!tiled) {
+    if (p.classes <= V::width) {
+      short_row_groups<T, U, K, Weighted, Grad>(p, out);
+      return out.finish();
+    }
+  }
+  long_rows<T, U, K, Weighted, Grad>(p, out);
   return out.finish();
 }
 
@@ -663,8 +685,10 @@ SHAPEGUARD_SIMD_FN auto index_rows(const rows_problem<T>& p) -> double {
   const bool grad = p.grad != nullptr, weighted = p.weights != nullptr;
 #if SHAPEGUARD_SIMD_TILES
   if constexpr (std::is_same_v<T, float>) {
-    if (p.classes <= vf::width) return tile_rows<1>(p);
-    if (p.classes <= 2 * vf::width) return tile_rows<2>(p);
+    const bool smooth = p.smoothing != 0;
+    if (p.classes <= vf::width) return smooth ? tile_rows<1, true>(p) : tile_rows<1, false>(p);
+    if (p.classes <= 2 * vf::width)
+      return smooth ? tile_rows<2, true>(p) : tile_rows<2, false>(p);
   }
 #endif
   if (p.smoothing == 0)
