@@ -18,6 +18,11 @@ TEST_CASE("every error kind has its name", "[errors]") {
   CHECK(sg::to_string(K::invalid_option) == "invalid_option");
   CHECK(sg::to_string(K::output_mismatch) == "output_mismatch");
   CHECK(sg::to_string(K::non_finite) == "non_finite");
+  CHECK(sg::to_string(K::extent_mismatch) == "extent_mismatch");
+  // kinds added later come last: the earlier ones keep their numbers
+  STATIC_REQUIRE(static_cast<int>(K::rank_mismatch) == 0);
+  STATIC_REQUIRE(static_cast<int>(K::non_finite) == 8);
+  STATIC_REQUIRE(static_cast<int>(K::extent_mismatch) == 9);
 }
 
 TEST_CASE("shape_error is an invalid_argument with a kind", "[errors]") {

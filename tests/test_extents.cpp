@@ -41,16 +41,37 @@ TEST_CASE("extents format as [32, 10]", "[extents][fmt]") {
   CHECK(fmt::format("{}", sg::extents<>{}) == "[]");
 }
 
+/// The error `make()` raises; FAILs when it raises none.
+template <class F>
+auto error_of(F&& make) -> sg::check_result {
+  try {
+    (void)make();
+  } catch (const sg::shape_error& err) {
+    return sg::check_result(err.kind(), err.what());
+  }
+  FAIL("no error");
+  return {};
+}
+
 TEST_CASE("every extent may be given; the static ones must match", "[extents]") {
   sg::extents<sg::dyn, 10> e(32, 10);
   CHECK(e.extent(0) == 32);
-  try {
-    sg::extents<sg::dyn, 10> bad(32, 11);
-    FAIL("no error");
-  } catch (const sg::shape_error& err) {
-    CHECK(err.kind() == sg::error_kind::invalid_option);
-    CHECK_THAT(err.what(), Catch::Matchers::Contains("axis 1 is static 10 but 11 was given"));
-  }
+  const auto bad = error_of([] { return sg::extents<sg::dyn, 10>(32, 11); });
+  CHECK(bad.kind() == sg::error_kind::extent_mismatch);
+  CHECK(bad.kind() != sg::error_kind::invalid_option);
+  CHECK(bad.message() ==
+        "extents: axis 1 is static 10 but 11 was given; hint: the type fixes 10 on axis 1: use "
+        "sg::dyn there for an extent that varies, or pass 10");
+  const auto rows = error_of([] { return sg::extents<64, 10>(32, 10); });
+  CHECK(rows.kind() == sg::error_kind::extent_mismatch);
+  CHECK(rows.kind() != sg::error_kind::invalid_option);
+  CHECK(rows.message() ==
+        "extents: axis 0 is static 64 but 32 was given; hint: the type fixes 64 rows on axis 0: "
+        "use sg::dyn for a batch that varies (the last batch of an epoch), or pass 64");
+  // a value that is no extent at all is reported as such, before any contradiction
+  const auto negative = error_of([] { return sg::extents<64, 10>(-1, 11); });
+  CHECK(negative.kind() == sg::error_kind::invalid_option);
+  CHECK_THAT(negative.message(), Catch::Matchers::Contains("extent -1 of axis 0 is negative"));
 }
 
 TEST_CASE("negative and overflowing extents are refused", "[extents]") {
@@ -59,6 +80,7 @@ TEST_CASE("negative and overflowing extents are refused", "[extents]") {
     FAIL("no error");
   } catch (const sg::shape_error& err) {
     CHECK(err.kind() == sg::error_kind::invalid_option);
+    CHECK(err.kind() != sg::error_kind::extent_mismatch);
     CHECK_THAT(err.what(), Catch::Matchers::Contains("extent -2 of axis 0 is negative"));
   }
   constexpr auto big = std::numeric_limits<std::size_t>::max() / 2;
@@ -67,6 +89,7 @@ TEST_CASE("negative and overflowing extents are refused", "[extents]") {
     FAIL("no error");
   } catch (const sg::shape_error& err) {
     CHECK(err.kind() == sg::error_kind::invalid_option);
+    CHECK(err.kind() != sg::error_kind::extent_mismatch);
     CHECK_THAT(err.what(), Catch::Matchers::Contains("overflows std::size_t"));
   }
   CHECK_NOTHROW(sg::dims<2>(big, std::size_t{2}));
@@ -87,7 +110,19 @@ TEST_CASE("conversions follow mdspan", "[extents]") {
   CHECK(d.extent(0) == 4);
   CHECK(d.extent(1) == 3);
   CHECK(sg::extents<4, 3>(sg::dims<2>(4, 3)) == sg::extents<4, 3>{});
-  CHECK_THROWS_AS((sg::extents<4, 3>(sg::dims<2>(4, 5))), sg::shape_error);
+  const auto classes = error_of([] { return sg::extents<4, 3>(sg::dims<2>(4, 5)); });
+  CHECK(classes.kind() == sg::error_kind::extent_mismatch);
+  CHECK(classes.kind() != sg::error_kind::invalid_option);
+  CHECK(classes.message() ==
+        "extents: axis 1 is static 3 but the source has 5; hint: the type fixes 3 on axis 1: use "
+        "sg::dyn there for an extent that varies, or pass 3");
+  // the last batch of an epoch, into a type made for full batches
+  const auto rows = error_of([] { return sg::extents<64, 10>(sg::extents<sg::dyn, 10>(32)); });
+  CHECK(rows.kind() == sg::error_kind::extent_mismatch);
+  CHECK(rows.kind() != sg::error_kind::invalid_option);
+  CHECK(rows.message() ==
+        "extents: axis 0 is static 64 but the source has 32; hint: the type fixes 64 rows on "
+        "axis 0: use sg::dyn for a batch that varies (the last batch of an epoch), or pass 64");
 }
 
 TEST_CASE("extents compare by value across static and dynamic", "[extents]") {

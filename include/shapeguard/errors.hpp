@@ -23,6 +23,7 @@ enum class error_kind {
   invalid_option,         ///< an option value outside its domain, or a malformed view
   output_mismatch,        ///< an output buffer of the wrong shape, or overlapping an input
   non_finite,             ///< a NaN or infinite logit, when finite checking is asked for
+  extent_mismatch,        ///< a static extent contradicted by a run-time one
 };
 
 /// The kind's name, as written in the source (`"batch_mismatch"`).
@@ -37,6 +38,7 @@ constexpr auto to_string(error_kind kind) noexcept -> std::string_view {
     case error_kind::invalid_option: return "invalid_option";
     case error_kind::output_mismatch: return "output_mismatch";
     case error_kind::non_finite: return "non_finite";
+    case error_kind::extent_mismatch: return "extent_mismatch";
   }
   return "unknown";
 }

@@ -59,6 +59,22 @@ constexpr auto to_extent(J given, std::size_t axis) -> std::size_t {
                                    value, axis)));
   return static_cast<std::size_t>(value);
 }
+
+/// A static extent contradicted by a run-time one: `found` says where the run-time one came
+/// from and its value ("the source has 32", "32 was given").
+inline auto static_extent_contradicted(std::size_t axis, std::size_t fixed,
+                                       const std::string& found) -> check_result {
+  return check_result(
+      error_kind::extent_mismatch,
+      axis == 0
+          ? fmt::format("extents: axis 0 is static {0} but {1}; hint: the type fixes {0} rows "
+                        "on axis 0: use sg::dyn for a batch that varies (the last batch of an "
+                        "epoch), or pass {0}",
+                        fixed, found)
+          : fmt::format("extents: axis {0} is static {1} but {2}; hint: the type fixes {1} on "
+                        "axis {0}: use sg::dyn there for an extent that varies, or pass {1}",
+                        axis, fixed, found));
+}
 }  // namespace detail
 
 /// One entry per axis; stores only the dynamic ones.
@@ -81,7 +97,8 @@ class extents {
   /// Every dynamic extent 0.
   constexpr extents() noexcept = default;
 
-  /// From the dynamic extents in axis order, or from every extent (static ones must match).
+  /// From the dynamic extents in axis order, or from every extent (static ones must match,
+  /// else `extent_mismatch`).
   template <std::integral... I>
     requires(sizeof...(I) == rank_dynamic() ||
              (sizeof...(I) == rank() && rank() != rank_dynamic()))
@@ -96,10 +113,8 @@ class extents {
         if (statics_[r] == dyn) {
           dynamic_[d++] = given[r];
         } else if (given[r] != statics_[r]) {
-          detail::raise(check_result(
-              error_kind::invalid_option,
-              fmt::format("extents: axis {} is static {} but {} was given", r, statics_[r],
-                          given[r])));
+          detail::raise(detail::static_extent_contradicted(
+              r, statics_[r], fmt::format("{} was given", given[r])));
         }
       }
     }
@@ -107,7 +122,7 @@ class extents {
   }
 
   /// From other extents of the same rank: implicit when this is no more static than `other`,
-  /// explicit (and checked at run time) otherwise.
+  /// explicit (and checked at run time: `extent_mismatch`) otherwise.
   template <std::size_t... F>
     requires(sizeof...(F) == sizeof...(E) && (detail::extents_agree(E, F) && ...))
   constexpr explicit(((E != dyn && F == dyn) || ...)) extents(const extents<F...>& other) {
@@ -115,10 +130,8 @@ class extents {
       if (statics_[r] == dyn) {
         dynamic_[d++] = other.extent(r);
       } else if (other.extent(r) != statics_[r]) {
-        detail::raise(check_result(
-            error_kind::invalid_option,
-            fmt::format("extents: axis {} is static {} but the source has {}", r,
-                        statics_[r], other.extent(r))));
+        detail::raise(detail::static_extent_contradicted(
+            r, statics_[r], fmt::format("the source has {}", other.extent(r))));
       }
     }
   }

@@ -4,9 +4,11 @@
 // too large to allocate, which the checks must report (naming both shapes and both numbers)
 // without reading an element.
 //
-// The property: construction throws shape_error(invalid_option) exactly when a value is
-// negative, is sg::dyn or more, contradicts a static extent, or makes the element count
-// overflow; otherwise every extent and the size are as given, and fmt prints them.
+// The property: construction throws shape_error exactly when a value is negative, is sg::dyn
+// or more, contradicts a static extent, or makes the element count overflow; otherwise every
+// extent and the size are as given, and fmt prints them. The kind is extent_mismatch when a
+// static extent is contradicted (and every value is an extent), invalid_option otherwise; a
+// checked conversion to static extents that the source contradicts raises extent_mismatch.
 #include "fuzz_common.hpp"
 
 #include <string_view>
@@ -63,7 +65,9 @@ void run(source& s) {
   // the values given, the extent each stands for, and what the contract says of them
   std::array<I, R> given{};
   std::array<std::size_t, R> want{};
-  bool valid = true;
+  bool not_an_extent = false;  // negative, or sg::dyn or more: invalid_option
+  bool contradicts = false;    // differs from the static extent of its axis: extent_mismatch
+  std::size_t first_contradicted = R;  // the axis the message must name
   const std::size_t n = every_axis ? R : D;
   for (std::size_t k = 0, r = 0; k < n; ++k, ++r) {
     if (!every_axis)
@@ -72,16 +76,24 @@ void run(source& s) {
     using W = std::conditional_t<std::is_signed_v<I>, long long, unsigned long long>;
     const W g = static_cast<W>(given[k]);
     if (std::cmp_less(g, 0) || std::cmp_greater(g, size_max - 1)) {
-      valid = false;
+      not_an_extent = true;
       continue;
     }
     want[r] = static_cast<std::size_t>(g);
-    if (E::static_extent(r) != sg::dyn && want[r] != E::static_extent(r)) valid = false;
+    if (E::static_extent(r) != sg::dyn && want[r] != E::static_extent(r)) {
+      if (!contradicts) first_contradicted = r;
+      contradicts = true;
+    }
   }
   if (!every_axis)
     for (std::size_t r = 0; r < R; ++r)
       if (E::static_extent(r) != sg::dyn) want[r] = E::static_extent(r);
-  if (valid && !fuzz::extents_valid(want)) valid = false;
+  // every value is converted (and refused if it is no extent) before the static axes are
+  // compared, and the element count is checked last
+  const bool overflows = !not_an_extent && !contradicts && !fuzz::extents_valid(want);
+  const bool valid = !not_an_extent && !contradicts && !overflows;
+  const sg::error_kind expected = !not_an_extent && contradicts ? sg::error_kind::extent_mismatch
+                                                                : sg::error_kind::invalid_option;
 
   auto build = [&]() -> E {
     if constexpr (D != R) {
@@ -96,9 +108,16 @@ void run(source& s) {
     e = build();
   } catch (const sg::shape_error& err) {
     FUZZ_REQUIRE(!valid, "valid extents rejected: {}", err.what());
-    FUZZ_REQUIRE(err.kind() == sg::error_kind::invalid_option, "kind {}",
-                 sg::to_string(err.kind()));
+    FUZZ_REQUIRE(err.kind() == expected, "kind {}, not {}: {}", sg::to_string(err.kind()),
+                 sg::to_string(expected), err.what());
     FUZZ_REQUIRE(std::string_view(err.what()).starts_with("extents: "), "message {}", err.what());
+    if (expected == sg::error_kind::extent_mismatch) {
+      const std::size_t r = first_contradicted;
+      const auto part = fmt::format("axis {} is static {} but {} was given", r,
+                                    E::static_extent(r), want[r]);
+      FUZZ_REQUIRE(std::string_view(err.what()).find(part) != std::string_view::npos,
+                   "'{}' lacks '{}'", err.what(), part);
+    }
     ++fuzz::stats().bad_extents;
     return;
   }
@@ -124,16 +143,25 @@ void run(source& s) {
   using S = typename partly_static<R>::type;
   if constexpr (std::is_constructible_v<S, E>) {
     bool fits = true;
-    for (std::size_t r = 0; r < R; ++r)
-      fits &= S::static_extent(r) == sg::dyn || S::static_extent(r) == want[r];
+    std::size_t first_contradicted_by_source = R;
+    for (std::size_t r = 0; r < R; ++r) {
+      const bool agrees = S::static_extent(r) == sg::dyn || S::static_extent(r) == want[r];
+      if (fits && !agrees) first_contradicted_by_source = r;
+      fits &= agrees;
+    }
     try {
       const sg::tensor_view<const float, S> narrow(view);
       FUZZ_REQUIRE(fits, "{} converted to static extents it contradicts", *e);
       FUZZ_REQUIRE(narrow.extents() == *e && narrow.data() == view.data(), "conversion of {}", *e);
     } catch (const sg::shape_error& err) {
       FUZZ_REQUIRE(!fits, "{} failed to convert: {}", *e, err.what());
-      FUZZ_REQUIRE(err.kind() == sg::error_kind::invalid_option, "kind {}",
-                   sg::to_string(err.kind()));
+      FUZZ_REQUIRE(err.kind() == sg::error_kind::extent_mismatch, "kind {}: {}",
+                   sg::to_string(err.kind()), err.what());
+      const std::size_t r = first_contradicted_by_source;
+      const auto part = fmt::format("extents: axis {} is static {} but the source has {}", r,
+                                    S::static_extent(r), want[r]);
+      FUZZ_REQUIRE(std::string_view(err.what()).starts_with(part), "'{}' lacks '{}'",
+                   err.what(), part);
     }
   }
 
