@@ -13,13 +13,16 @@ using logits_t = sg::tensor_view<const float, sg::extents<batch, classes>>;
 using grad_t = sg::tensor_view<float, sg::extents<batch, classes>>;
 using labels_t = sg::tensor_view<const std::uint8_t, sg::extents<batch>>;
 
-static_assert(sg::compatible<logits_t, labels_t>);
-// The classic mistakes, proven at compile time:
+// Fails to compile with the library's sentence and both numbers when the shapes disagree
+// (with 48 labels: "batch size mismatch: logits and labels must come from the same batch",
+// g++ "the comparison reduces to '(32 == 48)'").
+static_assert(sg::assert_compatible<logits_t, labels_t>());
+// The classic mistakes, proven at compile time (sg::compatible, the concept, can be negated):
 static_assert(!sg::compatible<logits_t, sg::tensor_view<const std::uint8_t, sg::extents<48>>>);
 static_assert(!sg::compatible<logits_t, sg::tensor_view<const std::uint8_t, sg::extents<batch, classes>>>);
 static_assert(!sg::compatible<logits_t, sg::tensor_view<const float, sg::extents<batch, 1>>>);
 // A dynamic batch proves nothing about the batch: it is checked at run time.
-static_assert(sg::compatible<sg::tensor_view<const float, sg::extents<sg::dyn, classes>>, labels_t>);
+static_assert(sg::assert_compatible<sg::tensor_view<const float, sg::extents<sg::dyn, classes>>, labels_t>());
 
 int main() {
   std::array<float, batch * classes> logits{};

@@ -45,8 +45,20 @@ static_assert(sg::compatible<view<double, 4, 3>, view<float, 4, 3>>);
 // dynamic extents prove nothing: they are checked at run time
 static_assert(sg::compatible<view<float, dyn, dyn>, view<float, dyn, dyn>>);
 
+// assert_compatible: true for the pairs compatible accepts (for a mismatch it does not
+// compile: tests/compile_fail/assert_compatible_batch.cpp)
+static_assert(sg::assert_compatible<view<float, 32, 10>, view<std::int64_t, 32>>());
+static_assert(sg::assert_compatible<view<float, dyn, 10>, view<std::uint8_t, 32>>());
+static_assert(sg::assert_compatible<view<double, dyn, dyn>, std::vector<std::int64_t>>());
+static_assert(sg::assert_compatible<view<float, 4, 128, 1000>, view<std::int64_t, 4, 128>>());
+static_assert(sg::assert_compatible<view<float, 32, 10>, view<double, dyn, 10>>());
+static_assert(sg::assert_compatible<view<float, 32, 10>, sg::encoded_labels<sg::label_encoding::one_hot, view<std::int32_t, 32, 10>>>());
+static_assert(sg::assert_compatible<const view<float, 32, 10>&, const view<std::int64_t, 32>&>());
+static_assert(sg::assert_compatible<view<float, dyn, dyn>, view<float, dyn, dyn>>());
+
 TEST_CASE("compatible is decided at compile time", "[compatible]") {
   // the static_asserts above are the test; this case makes the program a Catch2 test
   STATIC_REQUIRE(sg::compatible<view<float, 2, 2>, view<std::int64_t, 2>>);
   STATIC_REQUIRE_FALSE(sg::compatible<view<float, 2, 2>, view<std::int64_t, 3>>);
+  STATIC_REQUIRE(sg::assert_compatible<view<float, 2, 2>, view<std::int64_t, 2>>());
 }

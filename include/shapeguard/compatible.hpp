@@ -1,5 +1,6 @@
 #pragma once
-/// Compile-time checks: `compatible<Logits, Labels>` for user `static_assert`s, and the
+/// Compile-time checks: `compatible<Logits, Labels>` for user `static_assert`s,
+/// `assert_compatible<Logits, Labels>()` for ones whose error says what is wrong, and the
 /// assertions that make a checked call with a proven mismatch fail to compile.
 
 #include <cstddef>
@@ -143,5 +144,26 @@ using traits_of =
 template <class Logits, class Labels>
 concept compatible = detail::view_like<Logits> && detail::labels_like<Labels> &&
                      detail::traits_of<Logits, Labels>::compatible;
+
+/// True, or a compile error when static information proves that `Labels` cannot be labels
+/// for `Logits`: the error a checked call would give, the library's sentence with the axis
+/// and both numbers (g++: "the comparison reduces to '(10 == 15)'"; clang: "'10UL == 15UL'").
+/// For user assertions that explain themselves:
+/// `static_assert(sg::assert_compatible<batch_logits, batch_labels>());`
+template <class Logits, class Labels>
+consteval auto assert_compatible() -> bool {
+  using L = std::remove_cvref_t<Logits>;
+  using Y = std::remove_cvref_t<Labels>;
+  static_assert(detail::view_like<L>,
+                "sg::assert_compatible: Logits is not a view: pass an sg::tensor_view type, or "
+                "a contiguous range (std::span, std::vector, std::array)");
+  static_assert(detail::labels_like<Y>,
+                "sg::assert_compatible: Labels are not labels: pass a view or contiguous range "
+                "type, or the type of sg::class_indices(v), sg::one_hot(v) or "
+                "sg::probabilities(v)");
+  if constexpr (detail::view_like<L> && detail::labels_like<Y>)
+    detail::assert_static_compatible<detail::traits_of<L, Y>>();
+  return true;
+}
 
 }  // namespace shapeguard

@@ -6,6 +6,10 @@
 
 namespace sg = shapeguard;
 
+// the user-facing assertion, with shapes that fit
+static_assert(sg::assert_compatible<sg::tensor_view<const float, sg::extents<10, 5>>,
+                                    sg::tensor_view<const std::int64_t, sg::extents<10>>>());
+
 float loss(const float* x, const std::int64_t* y) {
   sg::tensor_view<const float, sg::extents<10, 5>> logits(x);
   sg::tensor_view<const std::int64_t, sg::extents<10>> labels(y);
