@@ -9,6 +9,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "row_stats.hpp"
 #include "rows.hpp"
 #include "scalar_kernel.hpp"
 #include "targets.hpp"
@@ -25,16 +26,8 @@ enum class row_coeffs {
   dense,         ///< per-class targets
 };
 
-/// A row's sums in double: s = sum exp(x - m), gap = sum a_c (m - x_c), a = sum a_c.
-struct row_sums {
-  double s = 0, gap = 0, a = 0;
-  auto operator+=(const row_sums& o) -> row_sums& {
-    s += o.s;
-    gap += o.gap;
-    a += o.a;
-    return *this;
-  }
-};
+/// A row's sums in double (row_stats.hpp).
+using row_sums = detail::row_sums;
 
 // Float lanes sum at most this many elements before their sums go into double: each lane then
 // adds at most fold_elems / width terms, which keeps the relative error of a row's sums near

@@ -1,0 +1,170 @@
+// The short-row tiles: float rows of at most two registers with class-index targets,
+// solved a register of rows at a time (one row per lane), every phase (statistics, log, finish)
+// a vertical operation on the transposed tile.
+// Like kernel.inl, which includes it, this file has no include guard: it is compiled once per
+// instruction set, inside that set's namespace (see kernel.inl for what is defined there).
+
+#if SHAPEGUARD_SIMD_TILES
+/// Rows of at most R registers with class-index targets, `width` rows at a time with one row
+/// per lane: a group is loaded row by row and transposed R registers at a time, so that
+/// register c holds class c of every row; max, exp, sums, the log and the gradient are then
+/// vertical operations (no horizontal reduction per row, one division and one log per group),
+/// and the gradient is transposed back and stored row by row. Layers with SHAPEGUARD_SIMD_TILES.
+/// Class weights and the gradient are run-time choices here, taken once per tile (a weight of
+/// 1 without weights): a function per R and per smoothing (whose terms cost a share of the
+/// tile's work) serves every class-index call, four tiles per set where there were twelve.
+template <std::size_t R, bool Smooth>
+SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
+  using V = vf;
+  using reg = typename V::reg;
+  constexpr std::size_t W = V::width;
+  constexpr float minus_inf = -std::numeric_limits<float>::infinity();
+  const std::size_t C = p.classes;
+  const index_coeffs k = index_coeffs::of(p);
+  const bool grad = p.grad != nullptr;
+  const double scale = p.grad_scale;
+  const reg keep_v = V::set1(float(k.keep)), keep_g = V::set1(float(scale * k.keep));
+  const reg spread_all = V::set1(float(k.spread * k.weight_sum));
+  const reg scale_v = V::set1(float(scale));
+  // a_c's smoothing part spread * w_c: w_c for the gap, scale spread w_c for the gradient
+  float smooth_w[R * W], smooth_g[R * W];
+  for (std::size_t c = 0; c < R * W; ++c) {
+    const double w = c < C && p.weights ? double(p.weights[c]) : 1.0;
+    smooth_w[c] = float(w);
+    smooth_g[c] = float(scale * k.spread * w);
+  }
+
+  const std::int64_t* const index = p.index;
+  const std::int64_t ignore = p.ignore_index;
+  const float* const weights = p.weights;
+  const std::size_t rows = p.rows;
+  double total = 0;
+  for (std::size_t r0 = 0; r0 < rows; r0 += W) {
+    const std::size_t n = rows - r0 < W ? rows - r0 : W;
+    const float* x = p.logits + r0 * C;
+    // T[h][j]: classes [h W, h W + W) of row j; after the transpose, T[h][k] is class h W + k
+    reg T[R][W];
+    SHAPEGUARD_UNROLL(2)
+    for (std::size_t h = 0; h < R; ++h) {
+      const std::size_t len = C - h * W < W ? C - h * W : W;
+      SHAPEGUARD_UNROLL(16)
+      for (std::size_t j = 0; j < W; ++j) {
+        if (j < n)
+          T[h][j] = len == W ? V::load(x + j * C + h * W)
+                             : V::load_tail(x + j * C + h * W, len, minus_inf);
+        else
+          T[h][j] = V::set1(minus_inf);
+      }
+    }
+    // class and target weight per lane; -1 and 0 for ignored rows and lanes past the end
+    reg yv, wy;
+    V::load_labels(index + r0, n, ignore, weights, yv, wy);
+    SHAPEGUARD_UNROLL(2)
+    for (std::size_t h = 0; h < R; ++h) V::transpose(T[h]);
+
+    reg m = V::set1(minus_inf), xy = V::zero();
+    SHAPEGUARD_UNROLL(32)
+    for (std::size_t c = 0; c < R * W; ++c) {
+      if (c < C) {
+        reg& X_c = T[c / W][c % W];
+        m = V::max_ignore_nan(X_c, m);
+        xy = V::select(V::equal(yv, V::set1(float(c))), X_c, xy);
+      }
+    }
+    // for smoothing, the gap sum_c w_c (m - x_c) in double lanes (see gap_lanes); a class of
+    // weight 0 is left out, so that its -inf logit adds nothing
+    vd::reg m_lo_hi[2];
+    V::widen(m, m_lo_hi[0], m_lo_hi[1]);
+    gap_lanes dsum = gap_zero();
+    if (Smooth && weights) {
+      SHAPEGUARD_UNROLL(32)
+      for (std::size_t c = 0; c < R * W; ++c)
+        if (c < C && smooth_w[c] != 0)
+          gap_add<V, false>(dsum, T[c / W][c % W], V::set1(smooth_w[c]), m_lo_hi[0],
+                            m_lo_hi[1]);
+    } else if (Smooth) {
+      SHAPEGUARD_UNROLL(32)
+      for (std::size_t c = 0; c < R * W; ++c)
+        if (c < C) gap_add<V, true>(dsum, T[c / W][c % W], m, m_lo_hi[0], m_lo_hi[1]);
+    }
+    // s = sum_c e_c; rest = the same over classes below the max
+    reg s = V::zero(), rest = V::zero();
+    SHAPEGUARD_UNROLL(32)
+    for (std::size_t c = 0; c < R * W; ++c) {
+      if (c < C) {
+        reg& X_c = T[c / W][c % W];
+        const reg d = V::sub(X_c, m);
+        X_c = vexp<V>(d);
+        s = V::add(s, X_c);
+        rest = V::add(rest, V::select(V::less(d, V::zero()), X_c, V::zero()));
+      }
+    }
+    // log(s) from s - 1 = (maxima - 1) + rest, exact where s is close to 1 (one class takes
+    // nearly all the mass), where log(s) rounded from s would lose its relative precision
+    const reg magic = V::set1(0x1.8p23f);  // rounds to an integer: s - rest counts the maxima
+    const reg maxima = V::sub(V::add(V::sub(s, rest), magic), magic);
+    const reg log_s = vlog1p<V>(V::add(V::sub(maxima, V::set1(1.0f)), rest));
+    // loss = A log(s) + gap with index_coeffs' algebra in lanes: A = keep w_y + spread sum_c
+    // w_c, gap = keep w_y (m - x_y) (skipped when keep w_y is 0) + spread * dsum, in double
+    // lanes; rows past the end and ignored rows give 0
+    const reg hit = V::mul(keep_v, wy);
+    const reg A = Smooth ? V::add(hit, spread_all) : hit;
+    const auto dead = V::less(yv, V::zero());
+    const reg live = V::select(dead, V::zero(), V::set1(1.0f));
+    const reg y_or_m = V::select(V::nonzero(hit), xy, m);
+    vd::reg hit_d[2], ym_d[2], A_d[2], log_s_d[2], live_d[2], loss_d[2];
+    V::widen(hit, hit_d[0], hit_d[1]);
+    V::widen(y_or_m, ym_d[0], ym_d[1]);
+    V::widen(A, A_d[0], A_d[1]);
+    V::widen(log_s, log_s_d[0], log_s_d[1]);
+    V::widen(live, live_d[0], live_d[1]);
+    SHAPEGUARD_UNROLL(2)
+    for (int h = 0; h < 2; ++h) {
+      vd::reg gap = vd::mul(hit_d[h], vd::sub(m_lo_hi[h], ym_d[h]));
+      if constexpr (Smooth) gap = vd::fmadd(vd::set1(k.spread), h ? dsum.hi : dsum.lo, gap);
+      const vd::reg loss = vd::fmadd(A_d[h], log_s_d[h], gap);
+      loss_d[h] = vd::select(vd::nonzero(live_d[h]), loss, vd::zero());
+    }
+    total += vd::reduce_add(vd::add(loss_d[0], loss_d[1]));
+    if (p.losses) {
+      const reg loss = V::narrow(loss_d[0], loss_d[1]);
+      if (n == W)
+        V::store(p.losses + r0, loss);
+      else
+        V::store_tail(p.losses + r0, n, loss);
+    }
+
+    if (grad) {
+      // grad_c = e_c * scale A / s - scale spread w_c - [c == y] scale keep w_y
+      const reg ratio = V::div(V::mul(scale_v, A), s);
+      const reg hit_g = V::mul(keep_g, wy);
+      SHAPEGUARD_UNROLL(32)
+      for (std::size_t c = 0; c < R * W; ++c) {
+        if (c < C) {
+          reg& X_c = T[c / W][c % W];
+          reg g = V::mul(X_c, ratio);
+          if constexpr (Smooth) g = V::sub(g, V::set1(smooth_g[c]));
+          X_c = V::select(V::equal(yv, V::set1(float(c))), V::sub(g, hit_g), g);
+        }
+      }
+      float* out = p.grad + r0 * C;
+      SHAPEGUARD_UNROLL(2)
+      for (std::size_t h = 0; h < R; ++h) {
+        V::transpose(T[h]);
+        const std::size_t len = C - h * W < W ? C - h * W : W;
+        SHAPEGUARD_UNROLL(16)
+        for (std::size_t j = 0; j < W; ++j) {
+          if (j < n) {
+            const reg g = index[r0 + j] == ignore ? V::zero() : T[h][j];
+            if (len == W)
+              V::store(out + j * C + h * W, g);
+            else
+              V::store_tail(out + j * C + h * W, len, g);
+          }
+        }
+      }
+    }
+  }
+  return total;
+}
+#endif  // SHAPEGUARD_SIMD_TILES
