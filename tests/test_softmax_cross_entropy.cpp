@@ -49,6 +49,21 @@ TEST_CASE("per-sample losses and per-sample gradients", "[loss][none]") {
   CHECK(losses[1] == Approx(lse).epsilon(1e-6));  // target logit 0, the 2 is elsewhere
   CHECK(g[0] == Approx(p_hi - 1).epsilon(1e-6));  // not divided by the batch
   CHECK(g[4] == Approx(p_lo - 1).epsilon(1e-6));
+  // the outputs in the other order, and without options (reduction::none by default): the same
+  std::vector<float> losses2(2, -1.0f), g2(6, -1.0f);
+  sg::softmax_cross_entropy(matrix(x.data(), 2), y, mutable_matrix(g2.data(), 2),
+                            sg::per_sample(losses2));
+  CHECK(losses2 == losses);
+  CHECK(g2 == g);
+  CHECK(sg::try_check(matrix(x.data(), 2), y, mutable_matrix(g2.data(), 2),
+                      sg::per_sample(losses2))
+            .ok());
+  // an explicit reduction other than none with per-sample losses is refused, unwritten
+  std::vector<float> losses3(2, -1.0f);
+  CHECK_THROWS_AS(sg::softmax_cross_entropy(matrix(x.data(), 2), y, sg::per_sample(losses3),
+                                            {.reduction = sg::reduction::sum}),
+                  sg::shape_error);
+  CHECK(losses3 == std::vector<float>(2, -1.0f));
 }
 
 TEST_CASE("the gradient may overwrite the logits", "[loss][in-place]") {
