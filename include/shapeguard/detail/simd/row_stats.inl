@@ -188,7 +188,7 @@ SHAPEGUARD_SIMD_IN void rebase(simd::row_sums& sums, std::size_t c, double m, do
 /// scales block b by exp(ref[b] - m), and `ahead` (the next row's logits) is prefetched during
 /// the last block. Without Store, g, ref and ahead are unused.
 template <class V, class U, simd::row_coeffs K, bool Weighted, bool Store>
-SHAPEGUARD_SIMD_FN auto block_sums(const typename V::value_type* x, typename V::value_type* g,
+SHAPEGUARD_SIMD_IN auto block_sums(const typename V::value_type* x, typename V::value_type* g,
                                     const U* t, const float* w, std::size_t n,
                                     typename V::value_type keep, typename V::value_type spread,
                                     const typename V::value_type* ahead,
