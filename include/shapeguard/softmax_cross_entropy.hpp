@@ -4,6 +4,7 @@
 /// A call passes its outputs after the labels (outputs.hpp): a gradient view, and
 /// `per_sample(losses)` for `reduction::none`, in any order.
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
