@@ -16,14 +16,16 @@
 //
 // The floor only matters for values far below the largest of their kind: gradient entries that
 // are the difference of two nearly equal terms (A_i p_c and a_c), losses of confidently right
-// rows, the exact zeros of C = 1. A reduced loss is compared relatively (S is about |ref|), and
+// rows. A reduced loss is compared relatively (S is about |ref|), and
 // where every term is 0 (every row ignored, an empty batch) the result must be exactly 0.
 // Float logits are the reference's own inputs (the generator picks float32 values), so the
 // float comparison measures the float path alone, against the float64 reference.
 //
 // The golden values of "source masked" cases are the documented differences from PyTorch
 // (a -inf logit with target weight 0 contributes 0; a mean whose denominator is 0 is 0 with a
-// zero gradient); every other case is torch's own result.
+// zero gradient); every other case is torch's own result, except the cases of one class:
+// shapeguard refuses those (single_class: a softmax over one class cannot learn), and the test
+// checks that every call raises it and writes nothing.
 
 #include <shapeguard/shapeguard.hpp>
 
@@ -169,6 +171,7 @@ struct error_stats {
   double grad_rel = 0;  // gradient entries with |ref| >= 1e-3 * S: |got - ref| / |ref|
   double worst = 0;     // max over every value of |got - ref| / max(rtol |ref|, atol S)
   std::size_t values = 0, runs = 0;
+  std::size_t single_class = 0;  // cases of one class, refused (run_single_class)
 };
 
 /// Compares one output; returns a description of the first failure, or "".
@@ -317,8 +320,38 @@ auto target_rows(const golden_case& gc) -> std::vector<U> {
   return rows;
 }
 
+/// A case with one class: softmax over it is always 1, a loss that cannot learn, so every call
+/// raises single_class (README, Semantics) and writes nothing; torch's value (0) is not checked.
+template <class T, std::size_t R>
+void run_single_class(const golden_case& gc, error_stats& st) {
+  const std::vector<T> x = convert<T>(gc.logits);
+  std::vector<T> grad(x.size(), T(-7));
+  const auto xv = make_view<const T, R>(x.data(), gc.shape);
+  const auto gv = make_view<T, R>(grad.data(), gc.shape);
+  auto raised = [&](auto&& labels) {
+    try {
+      sg::softmax_cross_entropy(xv, labels, gv);
+    } catch (const sg::shape_error& e) {
+      return e.kind();
+    }
+    return sg::error_kind::rank_mismatch;  // nothing raised: fails below
+  };
+  INFO(gc.name);
+  if (gc.kind == "indices") {
+    const auto y = make_view<const std::int64_t, R - 1>(gc.labels.data(), gc.shape);
+    CHECK(raised(y) == sg::error_kind::single_class);
+    CHECK(sg::try_check(xv, y).kind() == sg::error_kind::single_class);
+  } else {
+    const auto d = target_rows<double>(gc);
+    CHECK(raised(make_view<const double, R>(d.data(), gc.shape)) == sg::error_kind::single_class);
+  }
+  CHECK(grad == std::vector<T>(x.size(), T(-7)));
+  ++st.single_class;
+}
+
 template <class T, std::size_t R>
 void run_case(const golden_case& gc, error_stats& st) {
+  if (gc.classes() == 1) return run_single_class<T, R>(gc, st);
   // Rank 2 gets every label type and form; the other ranks (whose label handling is the same
   // code) the main ones, to keep the build short.
   constexpr bool all = R == 2;
@@ -404,9 +437,9 @@ void run_group(const std::string& group, std::size_t min_cases) {
   std::printf(
       "conformance_%s: %zu cases; double: %zu runs, max rel error loss %.3g grad %.3g, worst "
       "error/allowed %.3g; float: %zu runs, max rel error loss %.3g grad %.3g, worst "
-      "error/allowed %.3g\n",
+      "error/allowed %.3g; %zu cases of one class refused\n",
       group.c_str(), cases.size(), st64.runs, st64.loss_rel, st64.grad_rel, st64.worst,
-      st32.runs, st32.loss_rel, st32.grad_rel, st32.worst);
+      st32.runs, st32.loss_rel, st32.grad_rel, st32.worst, st64.single_class);
 }
 
 }  // namespace

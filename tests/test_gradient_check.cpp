@@ -200,7 +200,8 @@ auto make_problem(std::mt19937_64& gen, kind k, sg::reduction red, bool weighted
   auto uniform = [&](std::size_t lo, std::size_t hi) {
     return std::uniform_int_distribution<std::size_t>(lo, hi)(gen);
   };
-  const std::size_t C = uniform(ign == ignoring::in_range ? 2 : 1, 7);
+  // from 2 classes: one class is refused (single_class)
+  const std::size_t C = uniform(2, 7);
   p.shape = rank3 ? std::vector<std::size_t>{uniform(1, 2), uniform(1, 3), C}
                   : std::vector<std::size_t>{uniform(1, 5), C};
   std::size_t n = 1;

@@ -182,3 +182,72 @@ TEST_CASE("float log: every float in [1, 2^20) and a sample of every binade with
     CHECK(std::isnan(special_out));
   }
 }
+
+TEST_CASE("float log1p over [0, 1]: every float in [2^-8, 1] and a sample of every binade below "
+          "within 2 ULP",
+          "[simd][log1p]") {
+  // the values of exp(-|x|) the sigmoid loss takes log1p of
+  std::vector<float> in = {0.0f, std::numeric_limits<float>::denorm_min(), 1e-40f, 1e-30f};
+  for (std::uint32_t b = std::bit_cast<std::uint32_t>(0x1p-8f); b <= std::bit_cast<std::uint32_t>(1.0f); ++b)
+    in.push_back(std::bit_cast<float>(b));
+  for (int e = -126; e < -8; ++e)
+    for (std::uint32_t k = 0; k < 4096; ++k) in.push_back(std::ldexp(1.0f + float(k) / 4096.0f, e));
+  std::vector<float> out(in.size());
+  for (sg::isa a : vector_isas()) {
+    const auto log1p_array = sg::detail::log1p_unit_array_for<float>(a);
+    REQUIRE(log1p_array != nullptr);
+    log1p_array(in.data(), out.data(), in.size());
+    double worst = 0;
+    float worst_at = 0;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      const double want = std::log1p(double(in[i]));
+      // subnormal results are judged in absolute terms, in ULP of the smallest normal float
+      const double u = want == 0 ? (out[i] == 0 ? 0.0 : 1e9)
+                                 : (want < 0x1p-126 ? std::abs(double(out[i]) - want) / 0x1p-149
+                                                    : ulps_f32(out[i], want));
+      if (!(u <= worst)) {
+        worst = std::isnan(u) ? std::numeric_limits<double>::infinity() : u;
+        worst_at = in[i];
+      }
+    }
+    INFO(sg::to_string(a) << ": max error " << worst << " ULP at t = " << worst_at);
+    WARN(sg::to_string(a) << " float log1p [0, 1] max error " << worst << " ULP at " << worst_at);
+    CHECK(worst <= 2.0);
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    float special_out = 0;
+    log1p_array(&nan, &special_out, 1);
+    CHECK(std::isnan(special_out));
+  }
+}
+
+TEST_CASE("double log1p over [0, 1]: a dense sample of every binade down to 2^-60 within 2 ULP",
+          "[simd][log1p]") {
+  std::vector<double> in = {0.0, 1.0, 0x1p-1074, 1e-300};
+  for (int e = -60; e < 0; ++e)
+    for (std::uint32_t k = 0; k < 8192; ++k) in.push_back(std::ldexp(1.0 + k / 8192.0, e));
+  std::mt19937_64 rng(7);
+  for (int k = 0; k < 200000; ++k)
+    in.push_back(std::ldexp(double(rng() >> 11) * 0x1p-53, -(int(rng() % 8))));  // in [0, 1)
+  std::vector<double> out(in.size());
+  for (sg::isa a : vector_isas()) {
+    const auto log1p_array = sg::detail::log1p_unit_array_for<double>(a);
+    REQUIRE(log1p_array != nullptr);
+    log1p_array(in.data(), out.data(), in.size());
+    double worst = 0;
+    double worst_at = 0;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      const long double want = std::log1p((long double)in[i]);
+      const double u = want == 0 ? (out[i] == 0 ? 0.0 : 1e9)
+                                 : (want < 0x1p-1022L
+                                        ? double(std::abs((long double)out[i] - want) / 0x1p-1074L)
+                                        : ulps_f64(out[i], want));
+      if (!(u <= worst)) {
+        worst = std::isnan(u) ? std::numeric_limits<double>::infinity() : u;
+        worst_at = in[i];
+      }
+    }
+    INFO(sg::to_string(a) << ": max error " << worst << " ULP at t = " << worst_at);
+    WARN(sg::to_string(a) << " double log1p [0, 1] max error " << worst << " ULP at " << worst_at);
+    CHECK(worst <= 2.0);
+  }
+}

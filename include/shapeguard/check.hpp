@@ -26,8 +26,8 @@ namespace detail {
 /// computes the loss (a check alone may take reduction::none without a buffer). On success,
 /// `counts` holds what the label pass counted.
 template <bool Static, class LogitsView, class Labels, class Outputs>
-auto validate(const LogitsView& logits, const Labels& labels, const Outputs& out,
-              const ce_options& o, bool solving, label_counts& counts) -> check_result {
+auto softmax_checks(const LogitsView& logits, const Labels& labels, const Outputs& out,
+                    const ce_options& o, bool solving, label_counts& counts) -> check_result {
   using Traits = pair_traits<LogitsView, Labels>;
   static_assert(Traits::logits_floating, SHAPEGUARD_OP ": " SHAPEGUARD_HINT_FLOATING_LOGITS);
   static_assert(Traits::labels_type_ok, SHAPEGUARD_OP ": " SHAPEGUARD_HINT_FLOATING_LABELS);
@@ -51,6 +51,12 @@ auto validate(const LogitsView& logits, const Labels& labels, const Outputs& out
       if (auto r = check_finite_logits(logits); !r) return r;
   }
   return {};
+}
+
+template <bool Static, class LogitsView, class Labels, class Outputs>
+auto validate(const LogitsView& logits, const Labels& labels, const Outputs& out,
+              const ce_options& o, bool solving, label_counts& counts) -> check_result {
+  return titled(SHAPEGUARD_OP, softmax_checks<Static>(logits, labels, out, o, solving, counts));
 }
 
 /// The checks of `check` and `try_check`: validate without solving.

@@ -57,10 +57,13 @@ struct pair_traits {
   }();
   static constexpr bool classes_ok =
       !rank_ok || indices || extents_agree(logits_static(batch_rank), labels_static(batch_rank));
+  // a class axis of size 1 cannot learn (error_kind::single_class)
+  static constexpr bool classes_known_single = logits_ranked && logits_static(batch_rank) == 1;
 
   static constexpr bool proven_compatible_types =
       logits_floating && labels_type_ok && logits_ranked;
-  static constexpr bool compatible = proven_compatible_types && rank_ok && batch_ok && classes_ok;
+  static constexpr bool compatible =
+      proven_compatible_types && rank_ok && batch_ok && classes_ok && !classes_known_single;
 };
 
 // One function per check, so that the failed `static_assert` is a bare comparison of two
@@ -89,6 +92,10 @@ constexpr void assert_batch_axis() {
 template <std::size_t ClassAxis, std::size_t LogitsClasses, std::size_t LabelsClasses>
 constexpr void assert_class_axis() {
   static_assert(LogitsClasses == LabelsClasses, SHAPEGUARD_MSG_CLASSES);
+}
+template <std::size_t ClassAxis, std::size_t LogitsClasses>
+constexpr void assert_not_single_class() {
+  static_assert(LogitsClasses != 1, SHAPEGUARD_MSG_SINGLE_CLASS);
 }
 template <std::size_t ClassAxis, std::size_t LogitsClasses, std::size_t LabelsClasses>
 constexpr void assert_no_trailing_axis() {
@@ -130,6 +137,8 @@ constexpr void assert_static_compatible() {
       assert_no_trailing_axis<a, l, y>();
     else
       assert_class_axis<a, l, y>();
+  } else if constexpr (Traits::classes_known_single) {
+    assert_not_single_class<Traits::batch_rank, Traits::logits_static(Traits::batch_rank)>();
   }
 }
 

@@ -24,6 +24,7 @@ enum class error_kind {
   output_mismatch,        ///< an output buffer of the wrong shape, or overlapping an input
   non_finite,             ///< a NaN or infinite logit, when finite checking is asked for
   extent_mismatch,        ///< a static extent contradicted by a run-time one
+  single_class,           ///< softmax over a class axis of size 1: a loss that cannot learn
 };
 
 /// The kind's name, as written in the source (`"batch_mismatch"`).
@@ -39,6 +40,7 @@ constexpr auto to_string(error_kind kind) noexcept -> std::string_view {
     case error_kind::output_mismatch: return "output_mismatch";
     case error_kind::non_finite: return "non_finite";
     case error_kind::extent_mismatch: return "extent_mismatch";
+    case error_kind::single_class: return "single_class";
   }
   return "unknown";
 }

@@ -1,5 +1,6 @@
 #pragma once
-/// Options of the softmax cross-entropy loss.
+/// Options of the losses: `ce_options` (softmax cross-entropy), `bce_options` (sigmoid
+/// cross-entropy).
 
 #include <cstddef>
 #include <cstdint>
@@ -10,9 +11,11 @@ namespace shapeguard {
 
 /// How per-sample losses combine into the result.
 enum class reduction {
-  mean,  ///< weighted mean over class indices, mean over rows for per-class targets
+  mean,  ///< softmax: weighted mean over class indices, mean over rows for per-class targets;
+         ///< sigmoid: mean over every element
   sum,   ///< sum over samples
-  none,  ///< one loss per sample, into a caller buffer (see `per_sample`)
+  none,  ///< one loss per sample (softmax: per row; sigmoid: per element), into a caller buffer
+         ///< (see `per_sample`)
 };
 
 constexpr auto to_string(reduction r) noexcept -> std::string_view {
@@ -35,6 +38,17 @@ struct ce_options {
   /// thread per 2^18 logits (smaller problems finish before a thread starts); the result is
   /// bitwise the same for any count.
   std::size_t threads = 1;
+};
+
+/// Options of `sigmoid_cross_entropy`, with `torch.nn.functional.binary_cross_entropy_with_logits`
+/// semantics; the weights run along the last axis (the class axis; rank-1 logits have one class).
+struct bce_options {
+  shapeguard::reduction reduction = shapeguard::reduction::mean;  ///< mean over every element
+  std::span<const float> pos_weight = {};     ///< empty, or one weight per class for positives
+  std::span<const float> class_weights = {};  ///< empty, or one weight per class (torch's weight)
+  float label_smoothing = 0.0f;               ///< in [0, 1]: t -> t (1 - eps) + eps / 2
+  std::size_t threads = 1;                    ///< as ce_options::threads
+  bool check_finite = false;  ///< raise `non_finite` on NaN or infinite logits, before writing
 };
 
 }  // namespace shapeguard

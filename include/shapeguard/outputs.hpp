@@ -87,13 +87,17 @@ constexpr auto collect_outputs(O&&... outputs) {
   return collect_into(output_set<>{}, std::forward<O>(outputs)...);
 }
 
-/// A call's options when none are given: one loss per sample when per-sample losses are passed,
-/// the mean otherwise.
-template <class... O>
-constexpr auto default_options() -> ce_options {
-  ce_options o;
+/// A call's options (ce_options, bce_options) when none are given: one loss per sample when
+/// per-sample losses are passed, the mean otherwise.
+template <class Options, class... O>
+constexpr auto default_options_of() -> Options {
+  Options o;
   if constexpr ((is_per_sample<std::remove_cvref_t<O>> || ...)) o.reduction = reduction::none;
   return o;
+}
+template <class... O>
+constexpr auto default_options() -> ce_options {
+  return default_options_of<ce_options, O...>();
 }
 }  // namespace detail
 

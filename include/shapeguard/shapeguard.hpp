@@ -1,6 +1,6 @@
 #pragma once
 /// shapeguard: typed tensor shapes, logits/labels checks at compile time and run time, and a
-/// fused softmax cross-entropy.
+/// fused softmax and sigmoid cross-entropy.
 ///
 ///   #include <shapeguard/shapeguard.hpp>
 ///   namespace sg = shapeguard;
@@ -13,5 +13,6 @@
 #include "labels.hpp"
 #include "options.hpp"
 #include "outputs.hpp"
+#include "sigmoid_cross_entropy.hpp"
 #include "softmax_cross_entropy.hpp"
 #include "tensor_view.hpp"

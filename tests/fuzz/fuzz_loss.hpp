@@ -287,6 +287,7 @@ void run_loss(source& s) {
       if (ye[a] != xe[a]) v.kinds.insert(K::batch_mismatch);
     if (dense && ye[LR - 1] != xe[B]) v.kinds.insert(K::class_mismatch);
   }
+  if (classes == 1) v.kinds.insert(K::single_class);  // a softmax over one class cannot learn
   if (!x_ptr && x_size != 0) v.kinds.insert(K::invalid_option);
   if (!y_ptr && y_size != 0) v.kinds.insert(K::invalid_option);
   const bool reduction_valid = o.reduction == sg::reduction::mean ||

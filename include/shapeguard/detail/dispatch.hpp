@@ -50,6 +50,25 @@ auto dense_kernel_for(isa a) noexcept -> rows_kernel_fn<T, U> {
   }
 }
 
+template <class T, class U = T>
+using sigmoid_kernel_fn = double (*)(const sigmoid_problem<T, U>&);
+
+/// The sigmoid kernel of set `a` for targets of type U, or null like index_kernel_for.
+template <class T, class U>
+auto sigmoid_kernel_for(isa a) noexcept -> sigmoid_kernel_fn<T, U> {
+  switch (a) {
+    case isa::scalar: return &scalar_sigmoid<T, U>;
+#if SHAPEGUARD_SIMD_X86
+    case isa::avx2: return &avx2_kernel::sigmoid_rows<T, U>;
+    case isa::avx512: return &avx512_kernel::sigmoid_rows<T, U>;
+#endif
+#if SHAPEGUARD_SIMD_NEON
+    case isa::neon: return &neon_kernel::sigmoid_rows<T, U>;
+#endif
+    default: return nullptr;
+  }
+}
+
 template <class T>
 using exp_array_fn = void (*)(const T*, T*, std::size_t);
 
@@ -64,6 +83,21 @@ auto exp_array_for(isa a) noexcept -> exp_array_fn<T> {
 #endif
 #if SHAPEGUARD_SIMD_NEON
     case isa::neon: return &neon_kernel::exp_array<T>;
+#endif
+    default: return nullptr;
+  }
+}
+
+/// The vector log1p over [0, 1] of set `a` (for tests), or null like exp_array_for.
+template <class T>
+auto log1p_unit_array_for(isa a) noexcept -> exp_array_fn<T> {
+  switch (a) {
+#if SHAPEGUARD_SIMD_X86
+    case isa::avx2: return &avx2_kernel::log1p_unit_array<T>;
+    case isa::avx512: return &avx512_kernel::log1p_unit_array<T>;
+#endif
+#if SHAPEGUARD_SIMD_NEON
+    case isa::neon: return &neon_kernel::log1p_unit_array<T>;
 #endif
     default: return nullptr;
   }
@@ -91,6 +125,10 @@ auto index_kernel() -> rows_kernel_fn<T> {
 template <class T, class U>
 auto dense_kernel() -> rows_kernel_fn<T, U> {
   return dense_kernel_for<T, U>(active_isa());
+}
+template <class T, class U>
+auto sigmoid_kernel() -> sigmoid_kernel_fn<T, U> {
+  return sigmoid_kernel_for<T, U>(active_isa());
 }
 
 }  // namespace shapeguard::detail

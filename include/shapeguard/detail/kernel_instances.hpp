@@ -11,7 +11,7 @@
 #include "simd_kernels.hpp"
 
 // X(T) for every logit type, X(T, U) for every (logit type, per-class target type) pair a loss
-// can solve; both are float or double, which pair_traits (compatible.hpp) requires of logits
+// can solve (sigmoid targets of an integer type are solved as float); both are float or double, which pair_traits (compatible.hpp) requires of logits
 // and floating labels. Class-index kernels (also one-hot rows, solved by their hot column) do
 // not depend on the label type.
 #define SHAPEGUARD_DETAIL_LOGIT_TYPES(X) \
@@ -24,10 +24,12 @@
   X(double, double)
 
 // The kernels applied, with `extern` or without (EXT), to every set this build carries.
-#define SHAPEGUARD_DETAIL_SCALAR_INSTANCE(EXT, T, U) \
-  EXT template auto shapeguard::detail::scalar_rows<T, U>(const rows_problem<T, U>&)->double;
-#define SHAPEGUARD_DETAIL_DENSE_INSTANCE(EXT, NS, T, U) \
-  EXT template auto shapeguard::detail::NS::dense_rows<T, U>(const rows_problem<T, U>&)->double;
+#define SHAPEGUARD_DETAIL_SCALAR_INSTANCE(EXT, T, U)                                        \
+  EXT template auto shapeguard::detail::scalar_rows<T, U>(const rows_problem<T, U>&)->double; \
+  EXT template auto shapeguard::detail::scalar_sigmoid<T, U>(const sigmoid_problem<T, U>&)->double;
+#define SHAPEGUARD_DETAIL_DENSE_INSTANCE(EXT, NS, T, U)                                        \
+  EXT template auto shapeguard::detail::NS::dense_rows<T, U>(const rows_problem<T, U>&)->double; \
+  EXT template auto shapeguard::detail::NS::sigmoid_rows<T, U>(const sigmoid_problem<T, U>&)->double;
 #define SHAPEGUARD_DETAIL_INDEX_INSTANCE(EXT, NS, T) \
   EXT template auto shapeguard::detail::NS::index_rows<T>(const rows_problem<T>&)->double;
 

@@ -20,6 +20,10 @@
 #define SHAPEGUARD_HINT_FLOATING_LABELS "floating labels need float or double elements"
 #define SHAPEGUARD_HINT_LOGITS_RANK "logits need at least one axis, the class axis (the last)"
 #define SHAPEGUARD_HINT_GRAD_TYPE "grad needs the logits' element type"
+#define SHAPEGUARD_HINT_SINGLE_CLASS \
+  "a softmax over one class is always 1 and its loss always 0, whatever the labels: for a " \
+  "binary classifier with one output unit use sigmoid_cross_entropy, or give the output " \
+  "layer 2 units"
 
 #define SHAPEGUARD_MSG_BATCH SHAPEGUARD_OP ": batch size mismatch: " SHAPEGUARD_HINT_SAME_BATCH
 #define SHAPEGUARD_MSG_CLASSES SHAPEGUARD_OP ": class count mismatch: " SHAPEGUARD_HINT_ONE_HOT_WIDTH
@@ -27,3 +31,4 @@
 #define SHAPEGUARD_MSG_LOOKS_ONE_HOT SHAPEGUARD_OP ": rank mismatch: " SHAPEGUARD_HINT_LOOKS_ONE_HOT
 #define SHAPEGUARD_MSG_NO_CLASS_AXIS SHAPEGUARD_OP ": rank mismatch: " SHAPEGUARD_HINT_NO_CLASS_AXIS
 #define SHAPEGUARD_MSG_RANK SHAPEGUARD_OP ": rank mismatch: " SHAPEGUARD_HINT_RANK
+#define SHAPEGUARD_MSG_SINGLE_CLASS SHAPEGUARD_OP ": logits with one class: " SHAPEGUARD_HINT_SINGLE_CLASS

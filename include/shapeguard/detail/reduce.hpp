@@ -49,21 +49,38 @@ void for_each_block(std::size_t blocks, std::size_t threads, const F& block) {
   run(0);
 }
 
+/// The sum of `solve(first, count)` over the blocks of `per_block` of `items` items, on up to
+/// `threads` threads for a call over `elements` logits, added in block order.
+template <class F>
+auto reduce_blocks(std::size_t items, std::size_t per_block, std::size_t elements,
+                   std::size_t threads, const F& solve) -> double {
+  const std::size_t blocks = (items + per_block - 1) / per_block;
+  std::vector<double> sums(blocks);
+  for_each_block(blocks, thread_count(elements, threads), [&](std::size_t b) {
+    const std::size_t first = b * per_block;
+    sums[b] = solve(first, std::min(per_block, items - first));
+  });
+  double total = 0;
+  for (double s : sums) total += s;
+  return total;
+}
+
 /// The sum of `solve(first_row, rows)` over the blocks of `rows` rows of `classes` classes, on
 /// up to `threads` threads, added in block order.
 template <class F>
 auto reduce_rows(std::size_t rows, std::size_t classes, std::size_t threads, const F& solve)
     -> double {
-  const std::size_t per_block = rows_per_block(classes);
-  const std::size_t blocks = (rows + per_block - 1) / per_block;
-  std::vector<double> sums(blocks);
-  for_each_block(blocks, thread_count(rows * classes, threads), [&](std::size_t b) {
-    const std::size_t r0 = b * per_block;
-    sums[b] = solve(r0, std::min(per_block, rows - r0));
-  });
-  double total = 0;
-  for (double s : sums) total += s;
-  return total;
+  return reduce_blocks(rows, rows_per_block(classes), rows * classes, threads, solve);
+}
+
+/// Elements per block of the element-wise losses (sigmoid): a constant, for the same reason as
+/// rows_per_block.
+inline constexpr std::size_t elements_per_block = std::size_t(1) << 16;
+
+/// The sum of `solve(first_element, count)` over the blocks of `elements` elements.
+template <class F>
+auto reduce_elements(std::size_t elements, std::size_t threads, const F& solve) -> double {
+  return reduce_blocks(elements, elements_per_block, elements, threads, solve);
 }
 
 }  // namespace shapeguard::detail

@@ -32,4 +32,29 @@ struct rows_problem {
   double grad_scale = 1;  // multiplies every gradient entry: 1 / denominator for mean
 };
 
+/// The problem of the sigmoid kernels: `count` elements of a [rows, classes] tensor, taken in
+/// row-major order from the one in column `column`, each a binary problem of its own. With
+/// t' = keep * t + spread (label smoothing), w_c and p_c the class and positive weights (1 when
+/// null) and c the element's column:
+///   loss = w_c (1 - t') softplus(x) + w_c p_c t' softplus(-x)
+///   grad = scale * (w_c (1 - t') sigmoid(x) - w_c p_c t' sigmoid(-x))
+/// A term whose coefficient (w_c (1 - t'), w_c p_c t') is 0 is skipped, so an infinite logit on
+/// the side its target leaves out contributes 0.
+template <class T, class U = T>
+struct sigmoid_problem {
+  const T* logits = nullptr;  // count elements
+  T* grad = nullptr;          // count elements, or null; may equal logits (in place)
+  T* losses = nullptr;        // count elements, or null: each element's loss
+  const U* targets = nullptr;         // count elements, in [0, 1]
+  const float* class_weights = nullptr;  // classes entries, or null
+  const float* pos_weight = nullptr;     // classes entries, or null
+  std::size_t count = 0;
+  std::size_t classes = 1;  // >= 1
+  std::size_t column = 0;   // of the first element, < classes
+  double keep = 1;          // 1 - eps
+  double spread = 0;        // eps / 2
+  double grad_scale = 1;    // multiplies every gradient entry: 1 / count of the call for mean
+  double weight_max = 0;    // the largest w_c p_c and w_c over the classes (0 without weights)
+};
+
 }  // namespace shapeguard::detail

@@ -1,6 +1,6 @@
 #pragma once
-// The scalar reference kernel: plain loops, double arithmetic, the formulas of rows.hpp
-// written out once. Every SIMD path is tested against it.
+// The scalar reference kernels: plain loops, double arithmetic, the formulas of rows.hpp
+// written out once (softmax rows, sigmoid elements). Every SIMD path is tested against them.
 
 #include <cmath>
 #include <cstddef>
@@ -53,6 +53,45 @@ auto scalar_rows(const rows_problem<T, U>& p) -> double {
         g[c] = T(scale * (a_sum * prob - coefficient(i, c)));
       }
     }
+    if (p.losses) p.losses[i] = T(loss);
+    total += loss;
+  }
+  return total;
+}
+
+/// log(1 + exp(z)), without overflow for any z.
+inline auto softplus(double z) -> double {
+  return (z > 0 ? z : 0.0) + std::log1p(std::exp(-std::fabs(z)));
+}
+
+/// 1 / (1 + exp(-z)), for any z.
+inline auto sigmoid(double z) -> double {
+  const double e = std::exp(-std::fabs(z));
+  return z >= 0 ? 1 / (1 + e) : e / (1 + e);
+}
+
+/// Solves the sigmoid problem `p` element by element; returns the sum of the losses.
+template <class T, class U>
+auto scalar_sigmoid(const sigmoid_problem<T, U>& p) -> double {
+  double total = 0;
+  for (std::size_t i = 0, c = p.column; i < p.count; ++i, c = c + 1 == p.classes ? 0 : c + 1) {
+    const double x = double(p.logits[i]);
+    // t' = keep t + spread and 1 - t' = keep (1 - t) + spread
+    const double t = double(p.targets[i]);
+    const double w = p.class_weights ? double(p.class_weights[c]) : 1.0;
+    const double pw = p.pos_weight ? double(p.pos_weight[c]) : 1.0;
+    const double neg = w * (p.keep * (1 - t) + p.spread), pos = w * pw * (p.keep * t + p.spread);
+    double loss = 0, grad = 0;
+    if (neg != 0) {
+      loss += neg * softplus(x);
+      grad += neg * sigmoid(x);
+    }
+    if (pos != 0) {
+      loss += pos * softplus(-x);
+      grad -= pos * sigmoid(-x);
+    }
+    if (x != x) loss = grad = x;  // NaN, whatever the coefficients
+    if (p.grad) p.grad[i] = T(p.grad_scale * grad);
     if (p.losses) p.losses[i] = T(loss);
     total += loss;
   }

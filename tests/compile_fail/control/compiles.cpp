@@ -33,3 +33,19 @@ double loss(const double* x, const float* y) {
   sg::tensor_view<const float, sg::extents<10, 5>> labels(y);
   return sg::softmax_cross_entropy(logits, labels);
 }
+
+// the sigmoid loss, with floating and integer targets of the logits' shape
+static_assert(sg::assert_sigmoid_compatible<sg::tensor_view<const float, sg::extents<10, 5>>,
+                                            sg::tensor_view<const float, sg::extents<10, 5>>>());
+
+float binary_loss(const float* x, const float* y) {
+  sg::tensor_view<const float, sg::extents<10, 5>> logits(x);
+  sg::tensor_view<const float, sg::extents<10, 5>> labels(y);
+  return sg::sigmoid_cross_entropy(logits, labels);
+}
+
+double binary_loss(const double* x, const std::uint8_t* y) {
+  sg::tensor_view<const double, sg::extents<10, 1>> logits(x);
+  sg::tensor_view<const std::uint8_t, sg::extents<10, 1>> labels(y);
+  return sg::sigmoid_cross_entropy(logits, labels);
+}

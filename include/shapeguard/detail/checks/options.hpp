@@ -1,66 +1,105 @@
 #pragma once
-// Checks of ce_options: each value in its domain, class weights that fit the logits' classes,
-// and the options that apply only to some labels.
+// Checks of the options: each value in its domain, weights that fit the logits' classes, and the
+// options that apply only to some labels. The pieces serve both option structs; check_options
+// (ce_options) and check_bce_options (bce_options) put them in order.
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <string_view>
 
 #include "../../options.hpp"
 #include "report.hpp"
 
 namespace shapeguard::detail {
 
-/// Every option but the ones that depend on the outputs passed (see outputs.hpp). `indices`:
-/// the labels are class indices; `noun` names them otherwise.
-inline auto check_options(shape logits, const ce_options& o, bool indices, std::string_view noun)
-    -> check_result {
-  const std::size_t c = logits.back();
-  switch (o.reduction) {
+inline auto check_reduction_value(reduction r, std::string_view options) -> check_result {
+  switch (r) {
     case reduction::mean:
     case reduction::sum:
-    case reduction::none: break;
-    default:
-      return failure(error_kind::invalid_option,
-                     fmt::format("ce_options::reduction holds {}, which is not mean, sum or "
-                                 "none; hint: set it to one of the sg::reduction values",
-                                 static_cast<int>(o.reduction)));
+    case reduction::none: return {};
   }
-  if (!(o.label_smoothing >= 0.0f && o.label_smoothing <= 1.0f))
+  return failure(error_kind::invalid_option,
+                 fmt::format("{}::reduction holds {}, which is not mean, sum or none; hint: set "
+                             "it to one of the sg::reduction values",
+                             options, static_cast<int>(r)));
+}
+
+inline auto check_smoothing(float eps, std::string_view options) -> check_result {
+  if (!(eps >= 0.0f && eps <= 1.0f))
     return failure(error_kind::invalid_option,
-                   fmt::format("ce_options::label_smoothing is {} but must be in [0, 1]; hint: "
-                               "0.1 is a common choice",
-                               o.label_smoothing));
-  if (!o.class_weights.empty()) {
-    if (o.class_weights.size() != c)
+                   fmt::format("{}::label_smoothing is {} but must be in [0, 1]; hint: 0.1 is a "
+                               "common choice",
+                               options, eps));
+  return {};
+}
+
+/// A span of per-class weights named `name` (`ce_options::class_weights`): empty, or one finite
+/// non-negative weight for each of the `classes` classes of logits `logits`.
+inline auto check_weights(std::span<const float> weights, std::string_view name, shape logits,
+                          std::size_t classes) -> check_result {
+  if (weights.empty()) return {};
+  if (weights.size() != classes)
+    return failure(error_kind::invalid_option,
+                   fmt::format("{} has {} entries but logits {} have {} {}; hint: pass one "
+                               "weight per class, or none",
+                               name, weights.size(), shape_text(logits), classes,
+                               classes == 1 && logits.size() == 1
+                                   ? "class (rank-1 logits are one binary output)"
+                                   : (classes == 1 ? "class" : "classes")));
+  if (weights.data() == nullptr)
+    return failure(error_kind::invalid_option,
+                   fmt::format("{} has {} entries but no data; hint: pass a span over the "
+                               "weights",
+                               name, weights.size()));
+  for (std::size_t k = 0; k < classes; ++k) {
+    const float w = weights[k];
+    if (!(w >= 0.0f) || !std::isfinite(w))
       return failure(error_kind::invalid_option,
-                     fmt::format("ce_options::class_weights has {} entries but logits {} have {} "
-                                 "classes; hint: pass one weight per class, or none",
-                                 o.class_weights.size(), shape_text(logits), c));
-    if (o.class_weights.data() == nullptr)
-      return failure(error_kind::invalid_option,
-                     fmt::format("ce_options::class_weights has {} entries but no data; hint: "
-                                 "pass a span over the weights",
-                                 o.class_weights.size()));
-    for (std::size_t k = 0; k < c; ++k) {
-      const float w = o.class_weights[k];
-      if (!(w >= 0.0f) || !std::isfinite(w))
-        return failure(error_kind::invalid_option,
-                       fmt::format("ce_options::class_weights[{}] is {} but weights must be "
-                                   "finite and >= 0; hint: a weight of 0 leaves a class out",
-                                   k, w));
-    }
+                     fmt::format("{}[{}] is {} but weights must be finite and >= 0; hint: a "
+                                 "weight of 0 leaves a class out",
+                                 name, k, w));
   }
+  return {};
+}
+
+inline auto check_threads(std::size_t threads, std::string_view options) -> check_result {
+  if (threads == 0)
+    return failure(error_kind::invalid_option,
+                   fmt::format("{}::threads is 0; hint: 1 runs on the caller's thread", options));
+  return {};
+}
+
+/// Every ce_option but the ones that depend on the outputs passed (see outputs.hpp).
+/// `indices`: the labels are class indices; `noun` names them otherwise.
+inline auto check_options(shape logits, const ce_options& o, bool indices, std::string_view noun)
+    -> check_result {
+  if (auto r = check_reduction_value(o.reduction, "ce_options"); !r) return r;
+  if (auto r = check_smoothing(o.label_smoothing, "ce_options"); !r) return r;
+  if (auto r = check_weights(o.class_weights, "ce_options::class_weights", logits, logits.back());
+      !r)
+    return r;
   if (!indices && o.ignore_index != ce_options{}.ignore_index)
     return failure(error_kind::invalid_option,
                    fmt::format("ce_options::ignore_index is {} but applies to class indices "
                                "only, and the labels are {}; hint: leave it at -100, or pass "
                                "class indices",
                                o.ignore_index, noun));
-  if (o.threads == 0)
-    return failure(error_kind::invalid_option,
-                   "ce_options::threads is 0; hint: 1 runs on the caller's thread");
-  return {};
+  return check_threads(o.threads, "ce_options");
+}
+
+/// Every bce_option but the reduction against the outputs passed; `classes`: the logits' last
+/// axis, 1 for rank-1 logits.
+inline auto check_bce_options(shape logits, std::size_t classes, const bce_options& o)
+    -> check_result {
+  if (auto r = check_reduction_value(o.reduction, "bce_options"); !r) return r;
+  if (auto r = check_smoothing(o.label_smoothing, "bce_options"); !r) return r;
+  if (auto r = check_weights(o.class_weights, "bce_options::class_weights", logits, classes); !r)
+    return r;
+  if (auto r = check_weights(o.pos_weight, "bce_options::pos_weight", logits, classes); !r)
+    return r;
+  return check_threads(o.threads, "bce_options");
 }
 
 }  // namespace shapeguard::detail

@@ -1,11 +1,15 @@
 #pragma once
 // Checks of a call's output buffers (outputs.hpp): each output's shape and element type, its
 // data pointer, and that it shares no memory with what the call reads while writing it. The
-// gradient may be the logits' own buffer (in place); nothing else may overlap.
+// gradient may be the logits' own buffer (in place); nothing else may overlap. The pieces here
+// serve every loss; each loss's check_outputs names its own inputs and shapes.
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
+#include <span>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -22,18 +26,35 @@ inline auto overlaps(const void* a, std::size_t n, const void* b, std::size_t m)
   return x < y + m && y < x + n;
 }
 
-/// A buffer as the output checks see it: its shape, bytes and name.
+/// A buffer as the output checks see it: its shape, bytes and name. `sized`: messages show its
+/// shape after the name (not for option spans, which they name alone).
 struct buffer {
   shape sizes;
   const void* data;
   std::size_t bytes;
   std::string_view what;
+  bool sized = true;
 };
 
 template <class View, std::size_t R>
 auto buffer_of(const View& v, const std::array<std::size_t, R>& sizes, std::string_view what)
     -> buffer {
   return {sizes, v.data(), v.size() * sizeof(typename View::value_type), what};
+}
+
+/// An option's span of weights, named like `ce_options::class_weights`.
+inline auto buffer_of(std::span<const float> weights, std::string_view what) -> buffer {
+  return {{}, weights.data(), weights.size_bytes(), what, false};
+}
+
+/// `grad [4, 5]`, or an option's name alone.
+inline auto buffer_text(const buffer& b) -> std::string {
+  std::string out(b.what);
+  if (b.sized) {
+    out += ' ';
+    out += shape_text(b.sizes);
+  }
+  return out;
 }
 
 inline auto check_data(const buffer& b) -> check_result {
@@ -47,44 +68,42 @@ inline auto check_data(const buffer& b) -> check_result {
   return {};
 }
 
-/// `out` must not share a byte with the labels or the class weights: they are read while it is
-/// written.
-inline auto check_inputs_apart(const buffer& out, const buffer& labels, const ce_options& o)
-    -> check_result {
-  if (overlaps(out.data, out.bytes, labels.data, labels.bytes))
-    return failure(error_kind::output_mismatch,
-                   fmt::format("{} {} and {} {} share memory; hint: pass a separate buffer for "
-                               "the output",
-                               out.what, shape_text(out.sizes), labels.what,
-                               shape_text(labels.sizes)));
-  if (overlaps(out.data, out.bytes, o.class_weights.data(), o.class_weights.size_bytes()))
-    return failure(error_kind::output_mismatch,
-                   fmt::format("{} {} and ce_options::class_weights share memory; hint: pass a "
-                               "separate buffer for the output",
-                               out.what, shape_text(out.sizes)));
+/// The inputs a call reads while it writes its outputs (apart from the logits).
+using input_list = std::initializer_list<buffer>;
+
+/// `out` must not share a byte with any of `inputs`: they are read while it is written.
+inline auto check_inputs_apart(const buffer& out, input_list inputs) -> check_result {
+  for (const buffer& in : inputs)
+    if (overlaps(out.data, out.bytes, in.data, in.bytes))
+      return failure(error_kind::output_mismatch,
+                     fmt::format("{} and {} share memory; hint: pass a separate buffer for the "
+                                 "output",
+                                 buffer_text(out), buffer_text(in)));
   return {};
 }
 
-/// The reduction asked for against the per-sample buffer passed. `solving`: the call computes
-/// the loss; a check alone may take reduction::none without a buffer.
-inline auto check_reduction(shape logits, const ce_options& o, bool has_losses, bool solving)
+/// The reduction asked for against the per-sample buffer passed. `losses`: the shape that buffer
+/// needs, described by `shaped` ("the logits' batch shape"); `options` names the options struct.
+/// `solving`: the call computes the loss; a check alone may take reduction::none without a
+/// buffer.
+inline auto check_reduction(reduction r, std::string_view options, shape losses,
+                            std::string_view shaped, bool has_losses, bool solving)
     -> check_result {
-  if (has_losses && o.reduction != reduction::none)
+  if (has_losses && r != reduction::none)
     return failure(error_kind::invalid_option,
-                   fmt::format("per-sample losses need ce_options::reduction = none, but it is "
-                               "{}; hint: drop sg::per_sample(...) to get the {} as the result",
-                               to_string(o.reduction), to_string(o.reduction)));
-  if (!has_losses && solving && o.reduction == reduction::none)
+                   fmt::format("per-sample losses need {}::reduction = none, but it is {}; hint: "
+                               "drop sg::per_sample(...) to get the {} as the result",
+                               options, to_string(r), to_string(r)));
+  if (!has_losses && solving && r == reduction::none)
     return failure(error_kind::invalid_option,
                    fmt::format("reduction::none gives one loss per sample and needs a buffer for "
-                               "them; hint: pass sg::per_sample(losses) with the logits' batch "
-                               "shape {}",
-                               shape_text(logits.first(logits.size() - 1))));
+                               "them; hint: pass sg::per_sample(losses) with {} {}",
+                               shaped, shape_text(losses)));
   return {};
 }
 
-inline auto check_grad(const buffer& grad, const buffer& logits, const buffer& labels,
-                       const ce_options& o) -> check_result {
+inline auto check_grad(const buffer& grad, const buffer& logits, input_list inputs)
+    -> check_result {
   for (std::size_t a = 0; a < logits.sizes.size(); ++a)
     if (grad.sizes[a] != logits.sizes[a])
       return failure(error_kind::output_mismatch,
@@ -99,19 +118,30 @@ inline auto check_grad(const buffer& grad, const buffer& logits, const buffer& l
                                "pass the logits' own buffer for an in-place gradient, or a "
                                "separate one",
                                shape_text(grad.sizes), shape_text(logits.sizes)));
-  return check_inputs_apart(grad, labels, o);
+  return check_inputs_apart(grad, inputs);
 }
 
-inline auto check_losses(const buffer& losses, const buffer& logits, const buffer* grad,
-                         const buffer& labels, const ce_options& o) -> check_result {
-  for (std::size_t a = 0; a + 1 < logits.sizes.size(); ++a)
-    if (losses.sizes[a] != logits.sizes[a])
+/// Per-sample losses of shape `expected` (the logits' batch shape, or for a loss per element the
+/// logits' shape, `per_element`).
+inline auto check_losses(const buffer& losses, shape expected, bool per_element,
+                         const buffer& logits, const buffer* grad, input_list inputs)
+    -> check_result {
+  for (std::size_t a = 0; a < expected.size(); ++a)
+    if (losses.sizes[a] != expected[a]) {
+      if (per_element)
+        return failure(error_kind::output_mismatch,
+                       fmt::format("per-sample losses {} must have the shape of logits {}, but "
+                                   "axis {} has {}, not {}; hint: one loss per element, shaped "
+                                   "like the logits",
+                                   shape_text(losses.sizes), shape_text(logits.sizes), a,
+                                   losses.sizes[a], expected[a]));
       return failure(error_kind::output_mismatch,
                      fmt::format("per-sample losses {} must have the batch shape of logits {}, "
                                  "but axis {} has {}, not {}; hint: one loss per sample, shaped "
                                  "like the logits without the class axis",
                                  shape_text(losses.sizes), shape_text(logits.sizes), a,
-                                 losses.sizes[a], logits.sizes[a]));
+                                 losses.sizes[a], expected[a]));
+    }
   if (auto r = check_data(losses); !r) return r;
   if (overlaps(losses.data, losses.bytes, logits.data, logits.bytes))
     return failure(error_kind::output_mismatch,
@@ -123,11 +153,11 @@ inline auto check_losses(const buffer& losses, const buffer& logits, const buffe
                    fmt::format("per-sample losses {} overlap grad {}; hint: pass a separate "
                                "buffer",
                                shape_text(losses.sizes), shape_text(grad->sizes)));
-  return check_inputs_apart(losses, labels, o);
+  return check_inputs_apart(losses, inputs);
 }
 
-/// Every output of `out` against the logits and labels: the static parts (ranks, element types)
-/// at compile time, the rest here.
+/// Every output of `out` against the logits and labels of softmax_cross_entropy: the static
+/// parts (ranks, element types) at compile time, the rest here.
 template <class Traits, class Outputs>
 auto check_outputs(const typename Traits::logits_view& logits,
                    const typename Traits::labels_view& labels, const Outputs& out,
@@ -137,7 +167,12 @@ auto check_outputs(const typename Traits::logits_view& logits,
   const auto y = sizes_of(labels);
   const buffer logits_b = buffer_of(logits, x, "logits");
   const buffer labels_b = buffer_of(labels, y, labels_noun(Traits::encoding));
-  if (auto r = check_reduction(x, o, Outputs::has_losses, solving); !r) return r;
+  const buffer weights_b = buffer_of(o.class_weights, "ce_options::class_weights");
+  const shape batch = shape(x).first(Traits::batch_rank);
+  if (auto r = check_reduction(o.reduction, "ce_options", batch, "the logits' batch shape",
+                               Outputs::has_losses, solving);
+      !r)
+    return r;
   [[maybe_unused]] std::array<std::size_t, Traits::logits_rank> g{};
   [[maybe_unused]] buffer grad_b{};
   if constexpr (Outputs::has_grad) {
@@ -147,7 +182,7 @@ auto check_outputs(const typename Traits::logits_view& logits,
                   SHAPEGUARD_OP ": " SHAPEGUARD_HINT_GRAD_TYPE);
     g = sizes_of(out.grad);
     grad_b = buffer_of(out.grad, g, "grad");
-    if (auto r = check_grad(grad_b, logits_b, labels_b, o); !r) return r;
+    if (auto r = check_grad(grad_b, logits_b, {labels_b, weights_b}); !r) return r;
   }
   if constexpr (Outputs::has_losses) {
     using L = decltype(out.losses);
@@ -157,8 +192,8 @@ auto check_outputs(const typename Traits::logits_view& logits,
                   SHAPEGUARD_OP ": per-sample losses need the logits' element type");
     const auto l = sizes_of(out.losses);
     const buffer losses_b = buffer_of(out.losses, l, "per-sample losses");
-    if (auto r = check_losses(losses_b, logits_b, Outputs::has_grad ? &grad_b : nullptr,
-                              labels_b, o);
+    if (auto r = check_losses(losses_b, batch, false, logits_b,
+                              Outputs::has_grad ? &grad_b : nullptr, {labels_b, weights_b});
         !r)
       return r;
   }

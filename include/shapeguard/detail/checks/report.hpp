@@ -76,9 +76,19 @@ constexpr auto labels_noun(label_encoding e) noexcept -> std::string_view {
   }
 }
 
-/// The failed result of a check of the loss: its name, then the message.
+/// The failed result of a check. Its message names what failed; the call's checks put the
+/// loss's name in front (titled).
 inline auto failure(error_kind kind, std::string message) -> check_result {
-  return check_result(kind, SHAPEGUARD_OP ": " + std::move(message));
+  return check_result(kind, std::move(message));
+}
+
+/// A call's result, with the loss's name before a failure's message.
+inline auto titled(std::string_view op, check_result r) -> check_result {
+  if (r) return r;
+  std::string message(op);
+  message += ": ";
+  message += r.message();
+  return check_result(r.kind(), std::move(message));
 }
 
 }  // namespace shapeguard::detail

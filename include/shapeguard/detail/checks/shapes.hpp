@@ -50,8 +50,15 @@ inline auto class_mismatch(shape logits, std::string_view noun, shape labels) ->
                              shape_text(logits), c, noun, shape_text(labels), k, axis, k, c));
 }
 
+inline auto single_class(shape logits) -> check_result {
+  return failure(error_kind::single_class,
+                 fmt::format("logits {} have a class axis of size 1 (axis {}); hint: "
+                             SHAPEGUARD_HINT_SINGLE_CLASS,
+                             shape_text(logits), logits.size() - 1));
+}
+
 /// The labels' rank (only when the types already proved it wrong: this is try_check's report),
-/// each batch axis, then the class axis of per-class targets.
+/// each batch axis, the class axis of per-class targets, then a class axis of size 1.
 template <class Traits>
 auto check_shapes(const typename Traits::logits_view& logits,
                   const typename Traits::labels_view& labels) -> check_result {
@@ -79,6 +86,7 @@ auto check_shapes(const typename Traits::logits_view& logits,
     }
     if constexpr (!Traits::indices)
       if (x[Traits::batch_rank] != y[Traits::batch_rank]) return class_mismatch(x, noun, y);
+    if (x[Traits::batch_rank] == 1) return single_class(x);
     return {};
   }
 }

@@ -4,6 +4,7 @@
 // pass also counts what the loss needs from it (label_counts), so the labels are read once
 // before the kernels run.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -114,11 +115,15 @@ inline auto one_hot_count(shape labels, std::size_t row, std::size_t ones, std::
     -> check_result {
   return failure(error_kind::invalid_one_hot,
                  fmt::format("one-hot labels {}: row {} holds {} ones{}; a one-hot row holds "
-                             "exactly one 1 and zeros elsewhere; hint: pass soft or multi-label "
-                             "targets as sg::probabilities(...)",
+                             "exactly one 1 and zeros elsewhere; hint: {}",
                              shape_text(labels), row, ones,
                              ones == 0 ? std::string()
-                                       : fmt::format(" (the first at column {})", first)));
+                                       : fmt::format(" (the first at column {})", first),
+                             ones == 0 ? "pass soft targets as sg::probabilities(...), or class "
+                                         "indices with ignore_index for rows without a class"
+                                       : "rows with several 1s are multi-label (multi-hot) "
+                                         "targets: use sigmoid_cross_entropy, which scores each "
+                                         "class on its own"));
 }
 
 inline auto probability_entry(std::string_view noun, shape labels, std::size_t row,
@@ -130,13 +135,18 @@ inline auto probability_entry(std::string_view noun, shape labels, std::size_t r
                              noun, shape_text(labels), row, value, position_text(labels, pos)));
 }
 
+/// `multi_hot`: the row holds only 0s and 1s (and more than one 1).
 inline auto probability_sum(std::string_view noun, shape labels, std::size_t row, double sum,
-                            double tol) -> check_result {
+                            double tol, bool multi_hot) -> check_result {
   return failure(error_kind::invalid_probabilities,
-                 fmt::format("{} {}: row {} sums to {} instead of 1 (tolerance {:g}); hint: "
-                             "targets are one-hot or probability rows: normalise them, or pass "
-                             "integer class indices",
-                             noun, shape_text(labels), row, sum, tol));
+                 fmt::format("{} {}: row {} sums to {} instead of 1 (tolerance {:g}); hint: {}",
+                             noun, shape_text(labels), row, sum, tol,
+                             multi_hot ? "the row is multi-hot, several classes at once: "
+                                         "multi-label targets go to sigmoid_cross_entropy, which "
+                                         "scores each class on its own"
+                                       : "targets are one-hot or probability rows: normalise "
+                                         "them, or pass integer class indices (independent "
+                                         "per-class targets go to sigmoid_cross_entropy)"));
 }
 
 template <class Traits>
@@ -172,8 +182,12 @@ auto check_target_rows(const typename Traits::logits_view& logits,
       }
       const double tol = (std::is_same_v<U, float> ? 1e-4 : 1e-9) +
                          double(c) * double(std::numeric_limits<U>::epsilon());
-      if (!(std::fabs(sum - 1.0) <= tol))
-        return probability_sum(labels_noun(Traits::encoding), e, r, sum, tol);
+      if (!(std::fabs(sum - 1.0) <= tol)) {
+        const bool multi_hot = sum > 1 && std::all_of(row, row + c, [](U v) {
+          return v == U(0) || v == U(1);
+        });
+        return probability_sum(labels_noun(Traits::encoding), e, r, sum, tol, multi_hot);
+      }
     }
   }
   counts.counted = rows;

@@ -250,6 +250,8 @@ struct avx2_f64 {
   SHAPEGUARD_V256 static reg exp_scale(reg p, reg biased, reg /*n*/) {
     return _mm256_mul_pd(p, _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(biased), 52)));
   }
+  SHAPEGUARD_V256 static reg div(reg a, reg b) { return _mm256_div_pd(a, b); }
+  SHAPEGUARD_V256 static mask equal(reg a, reg b) { return _mm256_cmp_pd(a, b, _CMP_EQ_OQ); }
 };
 
 }  // namespace shapeguard::detail::simd

@@ -228,6 +228,8 @@ struct avx512_f64 {
   SHAPEGUARD_V512 static reg exp_scale(reg p, reg /*biased*/, reg n) {
     return _mm512_scalef_pd(p, n);
   }
+  SHAPEGUARD_V512 static reg div(reg a, reg b) { return _mm512_div_pd(a, b); }
+  SHAPEGUARD_V512 static mask equal(reg a, reg b) { return _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ); }
 };
 
 }  // namespace shapeguard::detail::simd

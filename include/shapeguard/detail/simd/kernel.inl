@@ -1,8 +1,9 @@
-// The fused softmax cross-entropy kernel, written once against a vector layer, in phases of
-// their own files: math.inl (exp, log, log1p), row_stats.inl (a row's max and sums, block by
-// block, rebased as the max grows), finish.inl (the gradient from the statistics) and
-// tiles.inl (short rows, every phase in lanes). This file puts them together: rows of one
-// register, longer rows, and the entry points for class-index and per-class-target rows.
+// The fused kernels, written once against a vector layer, in phases of their own files:
+// math.inl (exp, log, log1p), row_stats.inl (a row's max and sums, block by block, rebased as
+// the max grows), finish.inl (the gradient from the statistics), tiles.inl (short rows, every
+// phase in lanes) and sigmoid.inl (the sigmoid loss, whose every element is its own problem).
+// This file puts the softmax phases together: rows of one register, longer rows, and the entry
+// points for class-index and per-class-target rows.
 // These files have no include guard on purpose: simd_kernels.hpp includes this one once per
 // instruction set, inside that set's namespace, after defining
 //   SHAPEGUARD_SIMD_TARGET  the function attribute that enables the set (maybe empty)
@@ -28,6 +29,7 @@
 #include "row_stats.inl"
 #include "finish.inl"
 #include "tiles.inl"
+#include "sigmoid.inl"
 
 /// Rows that fit one register, `count` <= short_group of them (indices in `row`), interleaved
 /// so that the long dependency chain of each row (max, exp, sums, division) overlaps the

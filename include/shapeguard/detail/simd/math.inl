@@ -1,5 +1,5 @@
 // The vector math of the kernels, written once against a vector layer: exp (float and double),
-// and for float log and log1p. Like kernel.inl, which includes it, this file has no include
+// for float log and log1p, and log1p over [0, 1] (float and double). Like kernel.inl, which includes it, this file has no include
 // guard: it is compiled once per instruction set, inside that set's namespace, with
 // SHAPEGUARD_SIMD_IN and SHAPEGUARD_SIMD_FN defined, for the vector layers vf and vd.
 
@@ -96,6 +96,46 @@ SHAPEGUARD_SIMD_IN auto vlog1p(typename V::reg t) -> typename V::reg {
   const reg one = V::set1(1.0f);
   const reg u = V::add(one, t);
   return V::add(vlog<V>(u), V::div(V::sub(t, V::sub(u, one)), u));
+}
+
+/// log(1 + t) lane-wise for t in [0, 1] (or NaN, kept), float or double, without integer
+/// operations: u = 1 + t rounded lies in [1, 2], and m = u (or u / 2 above 4/3) in [2/3, 4/3]
+/// with log(u) = log(m) + k ln 2, k = 0 or 1; f = m - 1 is exact. log(m) = log1p(f) =
+/// 2 atanh(f / (2 + f)) by its series (to the 9th power for float, the 21st for double:
+/// truncation below 0.2 ULP), written as in vlog; the rounding of u is then corrected to first
+/// order, + (t - (u - 1)) / u, with t - (u - 1) exact.
+template <class V>
+SHAPEGUARD_SIMD_IN auto vlog1p_unit(typename V::reg t) -> typename V::reg {
+  using reg = typename V::reg;
+  using T = typename V::value_type;
+  using K = typename V::exp_constants;
+  const reg one = V::set1(T(1));
+  const reg u = V::add(one, t);
+  const auto halve = V::greater(u, V::set1(T(4) / T(3)));
+  const reg m = V::select(halve, V::mul(u, V::set1(T(0.5))), u);
+  const reg k = V::select(halve, one, V::zero());
+  const reg f = V::sub(m, one);
+  const reg s = V::div(f, V::add(f, V::set1(T(2))));
+  const reg z = V::mul(s, s);
+  // R = sum_j 2 z^j / (2j + 1), j = 1 .. 4 (float) or 1 .. 10 (double), by Horner
+  constexpr int terms = std::is_same_v<T, float> ? 4 : 10;
+  reg r = V::set1(T(2) / T(2 * terms + 1));
+  SHAPEGUARD_UNROLL(10)
+  for (int j = terms - 1; j >= 1; --j) r = V::fmadd(r, z, V::set1(T(2) / T(2 * j + 1)));
+  r = V::mul(r, z);
+  const reg hfsq = V::mul(V::set1(T(0.5)), V::mul(f, f));
+  const reg log_m = V::sub(f, V::fnmadd(s, V::add(hfsq, r), hfsq));
+  const reg log_u = V::fmadd(k, V::set1(K::ln2_hi), V::fmadd(k, V::set1(K::ln2_lo), log_m));
+  return V::add(log_u, V::div(V::sub(t, V::sub(u, one)), u));
+}
+
+/// out[i] = log1p(in[i]) for in[i] in [0, 1] with this set's vlog1p_unit (for tests).
+template <class T>
+SHAPEGUARD_SIMD_FN void log1p_unit_array(const T* in, T* out, std::size_t n) {
+  using V = typename vec_for<T>::type;
+  std::size_t i = 0;
+  for (; i + V::width <= n; i += V::width) V::store(out + i, vlog1p_unit<V>(V::load(in + i)));
+  if (i < n) V::store_tail(out + i, n - i, vlog1p_unit<V>(V::load_tail(in + i, n - i, T(0))));
 }
 
 /// out[i] = log(in[i]) with this set's vector log (for tests).

@@ -74,6 +74,9 @@ struct neon_f32 {
     lo = vcvt_f64_f32(vget_low_f32(v));
     hi = vcvt_high_f64_f32(v);
   }
+  SHAPEGUARD_VNEON static reg narrow(float64x2_t lo, float64x2_t hi) {
+    return vcvt_high_f32_f64(vcvt_f32_f64(lo), hi);
+  }
   SHAPEGUARD_VNEON static double reduce_add(reg v) {
     return vaddvq_f64(vaddq_f64(vcvt_f64_f32(vget_low_f32(v)), vcvt_high_f64_f32(v)));
   }
@@ -81,6 +84,7 @@ struct neon_f32 {
     return vmulq_f32(p, vreinterpretq_f32_s32(vshlq_n_s32(vreinterpretq_s32_f32(biased), 23)));
   }
   SHAPEGUARD_VNEON static reg div(reg a, reg b) { return vdivq_f32(a, b); }
+  SHAPEGUARD_VNEON static mask equal(reg a, reg b) { return vceqq_f32(a, b); }
   // x = m * 2^k with m in [2/3, 4/3), for x a positive normal float; returns m, k as a float.
   SHAPEGUARD_VNEON static reg split_exponent(reg x, reg& k) {
     const int32x4_t i = vreinterpretq_s32_f32(x);
@@ -145,6 +149,8 @@ struct neon_f64 {
   SHAPEGUARD_VNEON static reg exp_scale(reg p, reg biased, reg /*n*/) {
     return vmulq_f64(p, vreinterpretq_f64_s64(vshlq_n_s64(vreinterpretq_s64_f64(biased), 52)));
   }
+  SHAPEGUARD_VNEON static reg div(reg a, reg b) { return vdivq_f64(a, b); }
+  SHAPEGUARD_VNEON static mask equal(reg a, reg b) { return vceqq_f64(a, b); }
 };
 
 }  // namespace shapeguard::detail::simd

@@ -1,0 +1,234 @@
+#pragma once
+/// The checked, fused sigmoid cross-entropy (binary and multi-label): loss, gradient and
+/// per-element losses, with `torch.nn.functional.binary_cross_entropy_with_logits` semantics.
+///
+/// Labels have exactly the logits' shape: floating targets in [0, 1], or integer (or bool)
+/// multi-hot labels, each 0 or 1. The class axis is the last one; rank-1 logits [N] are N
+/// samples of one binary output. Outputs follow the labels as for softmax_cross_entropy: a
+/// gradient view, and `per_sample(losses)` shaped like the logits (`reduction::none`).
+
+#include <algorithm>
+#include <cstddef>
+#include <type_traits>
+#include <utility>
+
+#include "detail/checks/sigmoid.hpp"
+#include "detail/dispatch.hpp"
+#include "detail/reduce.hpp"
+#include "errors.hpp"
+#include "labels.hpp"
+#include "options.hpp"
+#include "outputs.hpp"
+
+namespace shapeguard {
+namespace detail {
+
+/// Integer labels are handed to the kernels as float targets, this many at a time.
+inline constexpr std::size_t sigmoid_decode_chunk = 4096;
+
+/// Solves a checked sigmoid call: the sum of the elements' losses, with the gradient (if any)
+/// scaled by `grad_scale`.
+template <class LogitsView, class LabelsView>
+auto solve_sigmoid(const LogitsView& logits, const LabelsView& labels,
+                   typename LogitsView::value_type* grad, typename LogitsView::value_type* losses,
+                   const bce_options& o, double grad_scale) -> double {
+  using T = typename LogitsView::value_type;
+  using Y = typename LabelsView::value_type;
+  using U = std::conditional_t<std::is_floating_point_v<Y>, Y, float>;
+  const std::size_t classes = sigmoid_classes(logits);
+
+  sigmoid_problem<T, U> base;
+  base.class_weights = o.class_weights.empty() ? nullptr : o.class_weights.data();
+  base.pos_weight = o.pos_weight.empty() ? nullptr : o.pos_weight.data();
+  base.classes = classes;
+  base.keep = 1.0 - double(o.label_smoothing);
+  base.spread = double(o.label_smoothing) / 2;
+  base.grad_scale = grad_scale;
+  if (base.class_weights || base.pos_weight)
+    for (std::size_t c = 0; c < classes; ++c) {
+      const double w = base.class_weights ? double(base.class_weights[c]) : 1.0;
+      const double p = base.pos_weight ? double(base.pos_weight[c]) : 1.0;
+      base.weight_max = std::max({base.weight_max, w, w * p});
+    }
+
+  const auto kernel = sigmoid_kernel<T, U>();
+  return reduce_elements(logits.size(), o.threads, [&](std::size_t first, std::size_t n) {
+    sigmoid_problem<T, U> p = base;
+    auto at = [&](std::size_t e, std::size_t count) {
+      p.logits = logits.data() + e;
+      p.grad = grad ? grad + e : nullptr;
+      p.losses = losses ? losses + e : nullptr;
+      p.count = count;
+      p.column = e % classes;
+    };
+    if constexpr (std::is_floating_point_v<Y>) {
+      at(first, n);
+      p.targets = labels.data() + first;
+      return kernel(p);
+    } else {
+      // labels already checked to be 0 or 1: exact as float
+      float decoded[sigmoid_decode_chunk];
+      double total = 0;
+      for (std::size_t i = 0; i < n; i += sigmoid_decode_chunk) {
+        const std::size_t m = std::min(sigmoid_decode_chunk, n - i);
+        const Y* y = labels.data() + first + i;
+        for (std::size_t j = 0; j < m; ++j) decoded[j] = y[j] ? 1.0f : 0.0f;
+        at(first + i, m);
+        p.targets = decoded;
+        total += kernel(p);
+      }
+      return total;
+    }
+  });
+}
+
+/// One checked sigmoid call: views built once, every check, then the kernels. The result is the
+/// reduced loss in the logits' type; with per-element losses there is none.
+template <class Logits, class Labels, class Outputs>
+auto sigmoid_call(const Logits& logits, const Labels& labels, const Outputs& out,
+                  const bce_options& o) {
+  static_assert(!is_encoded<Labels>,
+                SHAPEGUARD_SIGMOID_OP ": labels are read by their element type (floating "
+                "targets, or integer multi-hot labels) and need no wrapper; class indices go to "
+                "softmax_cross_entropy");
+  const auto x = as_const_view(logits);
+  const auto y = as_const_view(labels);
+  using T = typename decltype(x)::value_type;
+  if (auto r = validate_sigmoid<true>(x, y, out, o, true); !r) raise(r);
+  T* g = nullptr;
+  T* l = nullptr;
+  if constexpr (Outputs::has_grad) g = out.grad.data();
+  if constexpr (Outputs::has_losses) l = out.losses.data();
+  const bool mean = o.reduction == reduction::mean;
+  const double count = double(x.size());
+  double total = 0;
+  if constexpr (sigmoid_traits<decltype(x), decltype(y)>::proven_compatible_types)
+    total = solve_sigmoid(x, y, g, l, o, mean ? (count > 0 ? 1.0 / count : 0.0) : 1.0);
+  // (otherwise never compiled into a program: validate's static_assert has failed)
+  if constexpr (!Outputs::has_losses) {
+    if (!mean) return T(total);
+    return count > 0 ? T(total / count) : T(0);
+  }
+}
+
+/// The checks of `check` and `try_check` with bce_options.
+template <bool Static, class Logits, class Labels, class Outputs>
+auto sigmoid_check_only(const Logits& logits, const Labels& labels, const Outputs& out,
+                        const bce_options& o) -> check_result {
+  static_assert(!is_encoded<Labels>,
+                SHAPEGUARD_SIGMOID_OP ": labels are read by their element type and need no "
+                "wrapper");
+  return validate_sigmoid<Static>(as_const_view(logits), as_const_view(labels), out, o, false);
+}
+
+template <class Logits, class Labels>
+using sigmoid_traits_of = sigmoid_traits<decltype(as_const_view(std::declval<const Logits&>())),
+                                         decltype(as_const_view(std::declval<const Labels&>()))>;
+
+template <class O>
+concept bce_options_type = std::is_same_v<O, bce_options>;
+
+}  // namespace detail
+
+/// Satisfied unless static information (element types, ranks, static extents) proves that
+/// `Labels` cannot be targets of the sigmoid loss for `Logits`.
+template <class Logits, class Labels>
+concept sigmoid_compatible = detail::view_like<Logits> && detail::view_like<Labels> &&
+                             detail::sigmoid_traits_of<Logits, Labels>::compatible;
+
+/// True, or the compile error a checked sigmoid call would give (see assert_compatible).
+template <class Logits, class Labels>
+consteval auto assert_sigmoid_compatible() -> bool {
+  using L = std::remove_cvref_t<Logits>;
+  using Y = std::remove_cvref_t<Labels>;
+  static_assert(detail::view_like<L>,
+                "sg::assert_sigmoid_compatible: Logits is not a view: pass an sg::tensor_view "
+                "type, or a contiguous range (std::span, std::vector, std::array)");
+  static_assert(detail::view_like<Y>,
+                "sg::assert_sigmoid_compatible: Labels is not a view: pass an sg::tensor_view "
+                "type, or a contiguous range");
+  if constexpr (detail::view_like<L> && detail::view_like<Y>)
+    detail::assert_sigmoid_static<detail::sigmoid_traits_of<L, Y>>();
+  return true;
+}
+
+/// The mean (or sum) of the per-element losses, in the logits' element type.
+template <detail::view_like Logits, detail::labels_like Labels>
+auto sigmoid_cross_entropy(const Logits& logits, const Labels& labels,
+                           const bce_options& options = {}) {
+  return detail::sigmoid_call(logits, labels, detail::collect_outputs(), options);
+}
+
+/// With outputs: a gradient view (the logits' shape; may be the logits' own buffer), and/or
+/// `per_sample(losses)` (the logits' shape; `reduction::none`, the default then). Returns the
+/// reduced loss, or nothing with per-element losses.
+template <detail::view_like Logits, detail::labels_like Labels, detail::output_like O>
+auto sigmoid_cross_entropy(const Logits& logits, const Labels& labels, O&& output,
+                           const bce_options& options =
+                               detail::default_options_of<bce_options, O>()) {
+  return detail::sigmoid_call(logits, labels, detail::collect_outputs(std::forward<O>(output)),
+                              options);
+}
+
+template <detail::view_like Logits, detail::labels_like Labels, detail::output_like O1,
+          detail::output_like O2>
+auto sigmoid_cross_entropy(const Logits& logits, const Labels& labels, O1&& first, O2&& second,
+                           const bce_options& options =
+                               detail::default_options_of<bce_options, O1, O2>()) {
+  return detail::sigmoid_call(
+      logits, labels, detail::collect_outputs(std::forward<O1>(first), std::forward<O2>(second)),
+      options);
+}
+
+/// `check` and `try_check` with bce_options run the checks of sigmoid_cross_entropy (the
+/// options must be named: `sg::check(x, y, sg::bce_options{...})`).
+template <detail::view_like Logits, detail::labels_like Labels, detail::bce_options_type B>
+void check(const Logits& logits, const Labels& labels, const B& options) {
+  if (auto r = detail::sigmoid_check_only<true>(logits, labels, detail::collect_outputs(), options);
+      !r)
+    detail::raise(r);
+}
+
+template <detail::view_like Logits, detail::labels_like Labels, detail::output_like O,
+          detail::bce_options_type B>
+void check(const Logits& logits, const Labels& labels, O&& output, const B& options) {
+  if (auto r = detail::sigmoid_check_only<true>(
+          logits, labels, detail::collect_outputs(std::forward<O>(output)), options);
+      !r)
+    detail::raise(r);
+}
+
+template <detail::view_like Logits, detail::labels_like Labels, detail::output_like O1,
+          detail::output_like O2, detail::bce_options_type B>
+void check(const Logits& logits, const Labels& labels, O1&& first, O2&& second,
+           const B& options) {
+  if (auto r = detail::sigmoid_check_only<true>(
+          logits, labels,
+          detail::collect_outputs(std::forward<O1>(first), std::forward<O2>(second)), options);
+      !r)
+    detail::raise(r);
+}
+
+template <detail::view_like Logits, detail::labels_like Labels, detail::bce_options_type B>
+auto try_check(const Logits& logits, const Labels& labels, const B& options) -> check_result {
+  return detail::sigmoid_check_only<false>(logits, labels, detail::collect_outputs(), options);
+}
+
+template <detail::view_like Logits, detail::labels_like Labels, detail::output_like O,
+          detail::bce_options_type B>
+auto try_check(const Logits& logits, const Labels& labels, O&& output, const B& options)
+    -> check_result {
+  return detail::sigmoid_check_only<false>(
+      logits, labels, detail::collect_outputs(std::forward<O>(output)), options);
+}
+
+template <detail::view_like Logits, detail::labels_like Labels, detail::output_like O1,
+          detail::output_like O2, detail::bce_options_type B>
+auto try_check(const Logits& logits, const Labels& labels, O1&& first, O2&& second,
+               const B& options) -> check_result {
+  return detail::sigmoid_check_only<false>(
+      logits, labels, detail::collect_outputs(std::forward<O1>(first), std::forward<O2>(second)),
+      options);
+}
+
+}  // namespace shapeguard
