@@ -72,7 +72,8 @@ auto solve_sigmoid(const LogitsView& logits, const LabelsView& labels,
       for (std::size_t i = 0; i < n; i += sigmoid_decode_chunk) {
         const std::size_t m = std::min(sigmoid_decode_chunk, n - i);
         const Y* y = labels.data() + first + i;
-        for (std::size_t j = 0; j < m; ++j) decoded[j] = y[j] ? 1.0f : 0.0f;
+        // (a conversion, not a select: the labels' pattern is random, a branch would not be)
+        for (std::size_t j = 0; j < m; ++j) decoded[j] = static_cast<float>(y[j]);
         at(first + i, m);
         p.targets = decoded;
         total += kernel(p);

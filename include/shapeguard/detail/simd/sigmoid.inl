@@ -65,23 +65,26 @@ SHAPEGUARD_SIMD_IN void bce_step(const typename V::value_type* x, const U* t,
     a = V::select(live, a, zero);
     b = V::select(live, b, zero);
   }
-  // max(x, 0) and max(-x, 0), both 0 for NaN (whose lanes are set to NaN at the end)
-  const reg pos = V::max_ignore_nan(xv, zero);
-  const reg neg = V::max_ignore_nan(V::sub(zero, xv), zero);
-  const reg e = vexp<V>(V::sub(zero, V::add(pos, neg)));  // exp(-|x|)
-  const reg lg = vlog1p_unit<V>(e);
-  // a term whose coefficient is 0 is left out: an infinite softplus there adds nothing
-  const reg sp = V::select(V::nonzero(a), V::add(pos, lg), zero);
-  const reg sn = V::select(V::nonzero(b), V::add(neg, lg), zero);
+  // |x| (NaN for NaN, whose lanes are set to NaN at the end), and which side of 0 x is on
+  const auto below = V::less(xv, zero);
+  const reg ax = V::max_ignore_nan(V::sub(zero, xv), xv);
+  const reg e = vexp<V>(V::sub(zero, ax));  // exp(-|x|)
+  const reg lg = vlog1p_unit<V>(e);          // log1p(exp(-|x|))
+  // softplus(x) = max(x, 0) + lg and softplus(-x) = max(-x, 0) + lg, so that
+  // loss = a softplus(x) + b softplus(-x) = c |x| + (a + b) lg, with c = a for x > 0 and b for
+  // x < 0; c |x| is left out where c is 0 (an infinite logit on the side its target leaves out)
+  const reg c = V::select(below, b, a);
+  const reg ax_c = V::select(V::nonzero(c), ax, zero);
+  const reg cx = V::mul(c, ax_c);
   const auto number = V::equal(xv, xv);
-  acc.poison = V::add(acc.poison, V::select(number, zero, xv));
+  acc.poison = V::select(number, acc.poison, xv);
 
   if constexpr (Grad) {
+    // sigmoid(|x|) = 1 / (1 + e) and sigmoid(-|x|) = e / (1 + e); the gradient is
+    // a sigmoid(x) - b sigmoid(-x)
     const reg q = V::div(k.one, V::add(k.one, e));
     const reg eq = V::mul(e, q);
-    const auto below = V::less(xv, zero);
-    const reg sig = V::select(below, eq, q);       // sigmoid(x)
-    const reg sig_neg = V::select(below, q, eq);   // sigmoid(-x)
+    const reg sig = V::select(below, eq, q), sig_neg = V::select(below, q, eq);
     const reg gv = V::select(number, V::mul(k.scale, V::fnmadd(b, sig_neg, V::mul(a, sig))), xv);
     if constexpr (Tail)
       V::store_tail(g, n, gv);
@@ -89,7 +92,8 @@ SHAPEGUARD_SIMD_IN void bce_step(const typename V::value_type* x, const U* t,
       V::store(g, gv);
   }
 
-  const reg loss = V::fmadd(a, sp, V::mul(b, sn));
+  // unweighted, a + b = 1 (but 0 in the lanes past a tail)
+  const reg loss = Weighted || Tail ? V::fmadd(V::add(a, b), lg, cx) : V::add(cx, lg);
   if (l) {
     const reg out = V::select(number, loss, xv);
     if constexpr (Tail)
@@ -100,15 +104,15 @@ SHAPEGUARD_SIMD_IN void bce_step(const typename V::value_type* x, const U* t,
   if constexpr (std::is_same_v<T, float>) {
     vd::reg lo, hi;
     if constexpr (Weighted) {
-      vd::reg a_lo, a_hi, sp_lo, sp_hi, b_lo, b_hi, sn_lo, sn_hi;
-      V::widen(a, a_lo, a_hi);
-      V::widen(sp, sp_lo, sp_hi);
-      V::widen(b, b_lo, b_hi);
-      V::widen(sn, sn_lo, sn_hi);
-      acc.lo = vd::fmadd(a_lo, sp_lo, vd::fmadd(b_lo, sn_lo, acc.lo));
-      acc.hi = vd::fmadd(a_hi, sp_hi, vd::fmadd(b_hi, sn_hi, acc.hi));
+      // c |x| in double: a weight times |x| can leave float's range where the sum does not
+      vd::reg c_lo, c_hi, ax_lo, ax_hi, lg_lo, lg_hi;
+      V::widen(c, c_lo, c_hi);
+      V::widen(ax_c, ax_lo, ax_hi);
+      V::widen(V::mul(V::add(a, b), lg), lg_lo, lg_hi);
+      acc.lo = vd::fmadd(c_lo, ax_lo, vd::add(lg_lo, acc.lo));
+      acc.hi = vd::fmadd(c_hi, ax_hi, vd::add(lg_hi, acc.hi));
     } else {
-      // (1 - t') softplus(x) + t' softplus(-x) is at most the larger softplus: finite in float
+      // c |x| + lg is at most |x| + log 2: finite in float for a finite x
       V::widen(loss, lo, hi);
       acc.lo = vd::add(acc.lo, lo);
       acc.hi = vd::add(acc.hi, hi);
