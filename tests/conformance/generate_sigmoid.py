@@ -75,6 +75,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from generate import f32, hexf  # float32 rounding and hex floats: the softmax suite's, shared
+
 COMMAND = "/usr/bin/python3 tests/conformance/generate_sigmoid.py"
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
 TARGET_BITS = 20  # soft targets are multiples of 2**-TARGET_BITS
@@ -84,27 +87,6 @@ EPS_F32_01 = float(np.float32(0.1))  # 0.100000001490116...
 SMOOTHINGS = (0.0, 0.125, EPS_F32_01, 1.0)
 
 torch.set_default_dtype(torch.float64)
-
-
-def f32(a):
-    """Rounds to float32 values, kept as float64."""
-    return np.asarray(a, dtype=np.float64).astype(np.float32).astype(np.float64)
-
-
-def hexf(v):
-    """A float32-exact value as a short C hex float ("inf" / "-inf" for infinities)."""
-    v = float(v)
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    if v == 0:
-        return "0"
-    m, e = math.frexp(abs(v))  # v = m * 2**e, m in [0.5, 1)
-    bits = int(m * (1 << 24))
-    assert bits / (1 << 24) == m, "not a float32 value"
-    frac = (bits - (1 << 23)) << 1  # 24 bits after the point
-    digits = ("%06x" % frac).rstrip("0")
-    s = "0x1" + ("." + digits if digits else "") + "p%d" % (e - 1)
-    return ("-" if v < 0 else "") + s
 
 
 def dec(v):
