@@ -262,10 +262,8 @@ SHAPEGUARD_SIMD_FN auto index_rows(const rows_problem<T>& p) -> double {
   const bool grad = p.grad != nullptr, weighted = p.weights != nullptr;
 #if SHAPEGUARD_SIMD_TILES
   if constexpr (std::is_same_v<T, float>) {
-    const bool smooth = p.smoothing != 0;
-    if (p.classes <= vf::width) return smooth ? tile_rows<1, true>(p) : tile_rows<1, false>(p);
-    if (p.classes <= 2 * vf::width)
-      return smooth ? tile_rows<2, true>(p) : tile_rows<2, false>(p);
+    if (p.classes <= vf::width) return tile_rows<1>(p);
+    if (p.classes <= 2 * vf::width) return tile_rows<2>(p);
   }
 #endif
   if (p.smoothing == 0)

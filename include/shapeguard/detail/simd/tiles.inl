@@ -10,10 +10,11 @@
 /// register c holds class c of every row; max, exp, sums, the log and the gradient are then
 /// vertical operations (no horizontal reduction per row, one division and one log per group),
 /// and the gradient is transposed back and stored row by row. Layers with SHAPEGUARD_SIMD_TILES.
-/// Class weights and the gradient are run-time choices here, taken once per tile (a weight of
-/// 1 without weights): a function per R and per smoothing (whose terms cost a share of the
-/// tile's work) serves every class-index call, four tiles per set where there were twelve.
-template <std::size_t R, bool Smooth>
+/// Class weights, smoothing and the gradient are run-time choices here, taken once per tile (a
+/// weight of 1 without weights): one function per R serves every class-index call, two tiles
+/// per set. A template parameter for smoothing would double the set's largest functions (and
+/// its compile time) to save a few per cent of a smoothed call.
+template <std::size_t R>
 SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
   using V = vf;
   using reg = typename V::reg;
@@ -22,6 +23,7 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
   const std::size_t C = p.classes;
   const index_coeffs k = index_coeffs::of(p);
   const bool grad = p.grad != nullptr;
+  const bool smooth = p.smoothing != 0;
   const double scale = p.grad_scale;
   const reg keep_v = V::set1(float(k.keep)), keep_g = V::set1(float(scale * k.keep));
   const reg spread_all = V::set1(float(k.spread * k.weight_sum));
@@ -76,13 +78,13 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
     vd::reg m_lo_hi[2];
     V::widen(m, m_lo_hi[0], m_lo_hi[1]);
     gap_lanes dsum = gap_zero();
-    if (Smooth && weights) {
+    if (smooth && weights) {
       SHAPEGUARD_UNROLL(32)
       for (std::size_t c = 0; c < R * W; ++c)
         if (c < C && smooth_w[c] != 0)
           gap_add<V, false>(dsum, T[c / W][c % W], V::set1(smooth_w[c]), m_lo_hi[0],
                             m_lo_hi[1]);
-    } else if (Smooth) {
+    } else if (smooth) {
       SHAPEGUARD_UNROLL(32)
       for (std::size_t c = 0; c < R * W; ++c)
         if (c < C) gap_add<V, true>(dsum, T[c / W][c % W], m, m_lo_hi[0], m_lo_hi[1]);
@@ -108,7 +110,7 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
     // w_c, gap = keep w_y (m - x_y) (skipped when keep w_y is 0) + spread * dsum, in double
     // lanes; rows past the end and ignored rows give 0
     const reg hit = V::mul(keep_v, wy);
-    const reg A = Smooth ? V::add(hit, spread_all) : hit;
+    const reg A = smooth ? V::add(hit, spread_all) : hit;
     const auto dead = V::less(yv, V::zero());
     const reg live = V::select(dead, V::zero(), V::set1(1.0f));
     const reg y_or_m = V::select(V::nonzero(hit), xy, m);
@@ -121,7 +123,7 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
     SHAPEGUARD_UNROLL(2)
     for (int h = 0; h < 2; ++h) {
       vd::reg gap = vd::mul(hit_d[h], vd::sub(m_lo_hi[h], ym_d[h]));
-      if constexpr (Smooth) gap = vd::fmadd(vd::set1(k.spread), h ? dsum.hi : dsum.lo, gap);
+      if (smooth) gap = vd::fmadd(vd::set1(k.spread), h ? dsum.hi : dsum.lo, gap);
       const vd::reg loss = vd::fmadd(A_d[h], log_s_d[h], gap);
       loss_d[h] = vd::select(vd::nonzero(live_d[h]), loss, vd::zero());
     }
@@ -143,7 +145,7 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
         if (c < C) {
           reg& X_c = T[c / W][c % W];
           reg g = V::mul(X_c, ratio);
-          if constexpr (Smooth) g = V::sub(g, V::set1(smooth_g[c]));
+          if (smooth) g = V::sub(g, V::set1(smooth_g[c]));
           X_c = V::select(V::equal(yv, V::set1(float(c))), V::sub(g, hit_g), g);
         }
       }
