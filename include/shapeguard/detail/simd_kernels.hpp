@@ -19,13 +19,6 @@
 
 namespace shapeguard::detail::simd {
 
-/// How a row's coefficients a_c arise (rows.hpp): they decide which sums the loops keep.
-enum class row_coeffs {
-  index,         ///< class index without smoothing: a_c is nonzero at the target only
-  index_smooth,  ///< class index with smoothing: spread * w_c everywhere, plus the target
-  dense,         ///< per-class targets
-};
-
 /// A row's sums in double (row_stats.hpp).
 using row_sums = detail::row_sums;
 

@@ -4,7 +4,8 @@
 // coefficients: everything is a function of the target's weight w_y, the logit x_y, the row
 // max m and, with smoothing, the sum over classes of w_c (m - x_c). index_coeffs is that
 // algebra, written once for every kernel that solves class-index rows (the tiles compute the
-// same expressions in vector lanes). Per-class targets sum their coefficients as they go.
+// same expressions in vector lanes). Per-class targets sum their coefficients as they go. The
+// kernels take each kind of target as a policy in vector lanes: simd/targets.inl.
 
 #include <cstddef>
 

@@ -1,9 +1,11 @@
 // The fused kernels, written once against a vector layer, in phases of their own files:
-// math.inl (exp, log, log1p), row_stats.inl (a row's max and sums, block by block, rebased as
-// the max grows), finish.inl (the gradient from the statistics), tiles.inl (short rows, every
-// phase in lanes) and sigmoid.inl (the sigmoid loss, whose every element is its own problem).
-// This file puts the softmax phases together: rows of one register, longer rows, and the entry
-// points for class-index and per-class-target rows.
+// math.inl (exp, log, log1p), targets.inl (the target policies in lanes), row_stats.inl (a
+// row's max and sums, block by block, rebased as the max grows), finish.inl (the gradient
+// from the statistics), tiles.inl (short rows, every phase in lanes) and sigmoid.inl (the
+// sigmoid loss, whose every element is its own problem).
+// This file puts the softmax phases together for a target policy P (targets.inl): rows of one
+// register, longer rows, and the entry points for class-index and per-class-target rows, which
+// choose P.
 // These files have no include guard on purpose: simd_kernels.hpp includes this one once per
 // instruction set, inside that set's namespace, after defining
 //   SHAPEGUARD_SIMD_TARGET  the function attribute that enables the set (maybe empty)
@@ -26,6 +28,7 @@
 #define SHAPEGUARD_SIMD_IN SHAPEGUARD_SIMD_INLINE SHAPEGUARD_SIMD_TARGET
 
 #include "math.inl"
+#include "targets.inl"
 #include "row_stats.inl"
 #include "finish.inl"
 #include "tiles.inl"
@@ -34,19 +37,21 @@
 /// Rows that fit one register, `count` <= short_group of them (indices in `row`), interleaved
 /// so that the long dependency chain of each row (max, exp, sums, division) overlaps the
 /// others'. Missing members of a short group repeat the last row; their results are dropped.
-template <class T, class U, simd::row_coeffs K, bool Weighted, bool Grad>
-SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, U>& p, const std::size_t* row,
-                                   std::size_t count, simd::loss_batch<T>& out) {
+template <class T, class P, bool Grad>
+SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, typename P::target>& p,
+                                   const std::size_t* row, std::size_t count,
+                                   simd::loss_batch<T>& out) {
   using V = typename vec_for<T>::type;
   using reg = typename V::reg;
   constexpr std::size_t G = simd::short_group;
-  constexpr bool by_index = K != simd::row_coeffs::dense;
+  constexpr bool by_index = P::by_index;
+  using U = typename P::target;
   constexpr T minus_inf = -std::numeric_limits<T>::infinity();
   const std::size_t C = p.classes;
   const index_coeffs coeffs = index_coeffs::of(p);
   const double keep = coeffs.keep, spread = coeffs.spread;
   const double scale = p.grad_scale;
-  const float* w = Weighted ? p.weights : nullptr;
+  const float* w = P::weighted ? p.weights : nullptr;
   const reg keep_v = V::set1(T(keep)), spread_v = V::set1(T(spread));
   const reg keep_g = V::set1(T(scale * keep)), spread_g = V::set1(T(scale * spread));
 
@@ -73,9 +78,8 @@ SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, U>& p, const std::size_
     vec_sums<V> acc = sums_zero<V>();
     acc.s = e[k];
     const U* t = by_index ? nullptr : p.targets + r[k] * C;
-    add_terms<V, U, K, Weighted, true>(acc, xv, mv, vd::set1(double(m[k])), t, w, 0, C, keep_v,
-                                       spread_v);
-    fold<V>(sums[k], acc, K);
+    P::template terms<V, true>(acc, xv, mv, vd::set1(double(m[k])), t, w, 0, C, keep_v, spread_v);
+    fold<V, P>(sums[k], acc);
   }
   SHAPEGUARD_UNROLL(8)
   for (std::size_t k = 0; k < G; ++k) {
@@ -94,8 +98,7 @@ SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, U>& p, const std::size_
     if constexpr (Grad) {
       const T ratio = undefined ? std::numeric_limits<T>::quiet_NaN() : T(scale * A / sums[k].s);
       const U* t = by_index ? nullptr : p.targets + r[k] * C;
-      reg gv = grad_value<V, U, K, Weighted, true>(e[k], V::set1(ratio), t, w, 0, C, keep_g,
-                                                   spread_g);
+      reg gv = P::template grad<V, true>(e[k], V::set1(ratio), t, w, 0, C, keep_g, spread_g);
       if constexpr (by_index)
         gv = V::select(V::lane_mask(y[k]), V::sub(gv, V::set1(T(scale * keep * wy[k]))), gv);
       V::store_tail(p.grad + r[k] * C, C, gv);
@@ -105,10 +108,11 @@ SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, U>& p, const std::size_
 
 
 /// Rows of at most one register, simd::short_group at a time (short_rows), ignored rows apart.
-template <class T, class U, simd::row_coeffs K, bool Weighted, bool Grad>
-SHAPEGUARD_SIMD_FN void short_row_groups(const rows_problem<T, U>& p, simd::loss_batch<T>& out) {
+template <class T, class P, bool Grad>
+SHAPEGUARD_SIMD_FN void short_row_groups(const rows_problem<T, typename P::target>& p,
+                                         simd::loss_batch<T>& out) {
   using V = typename vec_for<T>::type;
-  constexpr bool by_index = K != simd::row_coeffs::dense;
+  constexpr bool by_index = P::by_index;
   const std::size_t C = p.classes;
   // rows of one register: short_rows interleaves simd::short_group of them
   std::size_t group[simd::short_group];
@@ -123,27 +127,29 @@ SHAPEGUARD_SIMD_FN void short_row_groups(const rows_problem<T, U>& p, simd::loss
     }
     group[count++] = i;
     if (count == simd::short_group) {
-      short_rows<T, U, K, Weighted, Grad>(p, group, count, out);
+      short_rows<T, P, Grad>(p, group, count, out);
       count = 0;
     }
   }
-  if (count != 0) short_rows<T, U, K, Weighted, Grad>(p, group, count, out);
+  if (count != 0) short_rows<T, P, Grad>(p, group, count, out);
 }
 
 /// Rows of more than one register, one at a time: block_sums, then the gradient pass over the
 /// blocks (block_sums' references), or recomputed from the logits for rows beyond
 /// cached_row_bytes.
-template <class T, class U, simd::row_coeffs K, bool Weighted, bool Grad>
-SHAPEGUARD_SIMD_FN void long_rows(const rows_problem<T, U>& p, simd::loss_batch<T>& out) {
+template <class T, class P, bool Grad>
+SHAPEGUARD_SIMD_FN void long_rows(const rows_problem<T, typename P::target>& p,
+                                  simd::loss_batch<T>& out) {
   using V = typename vec_for<T>::type;
-  constexpr bool by_index = K != simd::row_coeffs::dense;
+  constexpr bool by_index = P::by_index;
+  using U = typename P::target;
   constexpr T nan = std::numeric_limits<T>::quiet_NaN();
   constexpr T minus_inf = -std::numeric_limits<T>::infinity();
   const std::size_t C = p.classes;
   const index_coeffs coeffs = index_coeffs::of(p);
   const double keep = coeffs.keep, spread = coeffs.spread;
   const double scale = p.grad_scale;
-  const float* w = Weighted ? p.weights : nullptr;
+  const float* w = P::weighted ? p.weights : nullptr;
   // loop constants: exp_pass wants a_c's factors, grad_value the same times scale
   const T keep_t = T(keep), spread_t = T(spread);
   const T keep_g = T(scale * keep), spread_g = T(scale * spread);
@@ -171,11 +177,10 @@ SHAPEGUARD_SIMD_FN void long_rows(const rows_problem<T, U>& p, simd::loss_batch<
     T m;
     simd::row_sums sums;
     if (Grad && fits) {
-      sums = block_sums<V, U, K, Weighted, true>(x, g, t, w, C, keep_t, spread_t,
-                                                 i + 1 < p.rows ? x + C : nullptr, m, ref);
+      sums = block_sums<V, P, true>(x, g, t, w, C, keep_t, spread_t,
+                                    i + 1 < p.rows ? x + C : nullptr, m, ref);
     } else {
-      sums = block_sums<V, U, K, Weighted, false>(x, nullptr, t, w, C, keep_t, spread_t, nullptr,
-                                                  m, nullptr);
+      sums = block_sums<V, P, false>(x, nullptr, t, w, C, keep_t, spread_t, nullptr, m, nullptr);
     }
 
     if (m == minus_inf) {  // every logit -inf or NaN: NaN like the reference
@@ -200,13 +205,13 @@ SHAPEGUARD_SIMD_FN void long_rows(const rows_problem<T, U>& p, simd::loss_batch<
         constexpr std::size_t B = simd::block_bytes / sizeof(T);
         for (std::size_t c = 0, b = 0; c < C; c += B, ++b) {
           const T r_b = ref[b] == m ? r : T(ratio * std::exp(double(ref[b]) - double(m)));
-          grad_pass<V, U, K, Weighted, false>(x + c, g + c, offset(t, c), offset(w, c),
-                                              C - c < B ? C - c : B, m, r_b, keep_g, spread_g);
+          grad_pass<V, P, false>(x + c, g + c, offset(t, c), offset(w, c), C - c < B ? C - c : B,
+                                 m, r_b, keep_g, spread_g);
         }
         if constexpr (by_index)
           g[y] = T(ratio * std::exp(double(xy) - double(m)) - scale * a_y);
       } else {
-        grad_pass<V, U, K, Weighted, true>(x, g, t, w, C, m, r, keep_g, spread_g);
+        grad_pass<V, P, true>(x, g, t, w, C, m, r, keep_g, spread_g);
         if constexpr (by_index)
           g[y] = T(ratio * std::exp(double(xy) - double(m)) - scale * a_y);
       }
@@ -214,21 +219,26 @@ SHAPEGUARD_SIMD_FN void long_rows(const rows_problem<T, U>& p, simd::loss_batch<
   }
 }
 
-template <class T, class U, simd::row_coeffs K, bool Weighted, bool Grad>
-SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, U>& p) -> double {
+template <class T, class P, bool Grad>
+SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, typename P::target>& p) -> double {
   using V = typename vec_for<T>::type;
   simd::loss_batch<T> out(p.losses);
   // float class-index rows of one register go to the tiles (index_rows): no short_rows for them
-  constexpr bool tiled = SHAPEGUARD_SIMD_TILES && std::is_same_v<T, float> &&
-                         K != simd::row_coeffs::dense;
+  constexpr bool tiled = SHAPEGUARD_SIMD_TILES && std::is_same_v<T, float> && P::by_index;
   if constexpr (!tiled) {
     if (p.classes <= V::width) {
-      short_row_groups<T, U, K, Weighted, Grad>(p, out);
+      short_row_groups<T, P, Grad>(p, out);
       return out.finish();
     }
   }
-  long_rows<T, U, K, Weighted, Grad>(p, out);
+  long_rows<T, P, Grad>(p, out);
   return out.finish();
+}
+
+/// solve_rows for target policy P, with or without the gradient.
+template <class T, class P>
+SHAPEGUARD_SIMD_IN auto solve(const rows_problem<T, typename P::target>& p) -> double {
+  return p.grad ? solve_rows<T, P, true>(p) : solve_rows<T, P, false>(p);
 }
 
 /// Calls that T lanes cannot solve without overflow or underflow, which the scalar reference
@@ -257,36 +267,25 @@ SHAPEGUARD_SIMD_IN auto needs_reference(const rows_problem<T, U>& p) -> bool {
 /// type plays no part: one instance per logit type serves every label type.
 template <class T>
 SHAPEGUARD_SIMD_FN auto index_rows(const rows_problem<T>& p) -> double {
-  using simd::row_coeffs;
   if (needs_reference(p)) return scalar_rows(p);
-  const bool grad = p.grad != nullptr, weighted = p.weights != nullptr;
+  const bool weighted = p.weights != nullptr;
 #if SHAPEGUARD_SIMD_TILES
   if constexpr (std::is_same_v<T, float>) {
     if (p.classes <= vf::width) return tile_rows<1>(p);
     if (p.classes <= 2 * vf::width) return tile_rows<2>(p);
   }
 #endif
-  if (p.smoothing == 0)
-    return grad ? solve_rows<T, T, row_coeffs::index, false, true>(p)
-                : solve_rows<T, T, row_coeffs::index, false, false>(p);
-  if (weighted)
-    return grad ? solve_rows<T, T, row_coeffs::index_smooth, true, true>(p)
-                : solve_rows<T, T, row_coeffs::index_smooth, true, false>(p);
-  return grad ? solve_rows<T, T, row_coeffs::index_smooth, false, true>(p)
-              : solve_rows<T, T, row_coeffs::index_smooth, false, false>(p);
+  if (p.smoothing == 0) return solve<T, index_target<T>>(p);
+  if (weighted) return solve<T, smoothed_target<T, true>>(p);
+  return solve<T, smoothed_target<T, false>>(p);
 }
 
 /// The fused kernel for rows of per-class targets of type U (p.targets set).
 template <class T, class U>
 SHAPEGUARD_SIMD_FN auto dense_rows(const rows_problem<T, U>& p) -> double {
-  using simd::row_coeffs;
   if (needs_reference(p)) return scalar_rows(p);
-  const bool grad = p.grad != nullptr;
-  if (p.weights)
-    return grad ? solve_rows<T, U, row_coeffs::dense, true, true>(p)
-                : solve_rows<T, U, row_coeffs::dense, true, false>(p);
-  return grad ? solve_rows<T, U, row_coeffs::dense, false, true>(p)
-              : solve_rows<T, U, row_coeffs::dense, false, false>(p);
+  if (p.weights) return solve<T, dense_target<T, U, true>>(p);
+  return solve<T, dense_target<T, U, false>>(p);
 }
 
 #undef SHAPEGUARD_SIMD_FN
