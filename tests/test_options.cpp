@@ -12,6 +12,7 @@ TEST_CASE("defaults are PyTorch's", "[options]") {
   CHECK(o.class_weights.empty());
   CHECK_FALSE(o.check_finite);
   CHECK(o.threads == 1);
+  CHECK(o.denominator == 0.0);  // the call's own
 }
 
 TEST_CASE("reductions have names", "[options]") {

@@ -38,6 +38,10 @@ struct ce_options {
   /// thread per 2^18 logits (smaller problems finish before a thread starts); the result is
   /// bitwise the same for any count.
   std::size_t threads = 1;
+  /// What `reduction::mean` divides loss and gradient by: 0 (the default), the call's own
+  /// denominator (`sg::mean_denominator`); a positive value, that value instead, such as the
+  /// sum of the denominators of every micro-batch and process of one optimizer step.
+  double denominator = 0;
 };
 
 /// Options of `sigmoid_cross_entropy`, with `torch.nn.functional.binary_cross_entropy_with_logits`
@@ -49,6 +53,8 @@ struct bce_options {
   float label_smoothing = 0.0f;               ///< in [0, 1]: t -> t (1 - eps) + eps / 2
   std::size_t threads = 1;                    ///< as ce_options::threads
   bool check_finite = false;  ///< raise `non_finite` on NaN or infinite logits, before writing
+  /// As ce_options::denominator; the call's own is its element count.
+  double denominator = 0;
 };
 
 }  // namespace shapeguard

@@ -101,14 +101,14 @@ auto sigmoid_call(const Logits& logits, const Labels& labels, const Outputs& out
   if constexpr (Outputs::has_grad) g = out.grad.data();
   if constexpr (Outputs::has_losses) l = out.losses.data();
   const bool mean = o.reduction == reduction::mean;
-  const double count = double(x.size());
+  const double denominator = !mean ? 1.0 : o.denominator > 0 ? o.denominator : double(x.size());
   double total = 0;
   if constexpr (sigmoid_traits<decltype(x), decltype(y)>::proven_compatible_types)
-    total = solve_sigmoid(x, y, g, l, o, mean ? (count > 0 ? 1.0 / count : 0.0) : 1.0);
+    total = solve_sigmoid(x, y, g, l, o, denominator > 0 ? 1.0 / denominator : 0.0);
   // (otherwise never compiled into a program: validate's static_assert has failed)
   if constexpr (!Outputs::has_losses) {
     if (!mean) return T(total);
-    return count > 0 ? T(total / count) : T(0);
+    return denominator > 0 ? T(total / denominator) : T(0);
   }
 }
 
@@ -179,6 +179,16 @@ auto sigmoid_cross_entropy(const Logits& logits, const Labels& labels, O1&& firs
   return detail::sigmoid_call(
       logits, labels, detail::collect_outputs(std::forward<O1>(first), std::forward<O2>(second)),
       options);
+}
+
+/// What `reduction::mean` divides by in a sigmoid call: its element count. Runs the call's
+/// checks (throws `shape_error` as the loss would); the options must be named, as in `check`.
+template <detail::view_like Logits, detail::labels_like Labels, detail::bce_options_type B>
+auto mean_denominator(const Logits& logits, const Labels& labels, const B& options) -> double {
+  if (auto r = detail::sigmoid_check_only<true>(logits, labels, detail::collect_outputs(), options);
+      !r)
+    detail::raise(r);
+  return double(detail::as_const_view(logits).size());
 }
 
 /// `check` and `try_check` with bce_options run the checks of sigmoid_cross_entropy (the

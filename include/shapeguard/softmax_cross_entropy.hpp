@@ -18,11 +18,11 @@
 namespace shapeguard {
 namespace detail {
 
-/// The divisor of the mean: the sum of the target weights of the rows not ignored with class
-/// weights and class indices, else the count of rows not ignored (every row for per-class
-/// targets), as torch.nn.functional.cross_entropy.
+/// The call's own divisor of the mean: the sum of the target weights of the rows not ignored
+/// with class weights and class indices, else the count of rows not ignored (every row for
+/// per-class targets), as torch.nn.functional.cross_entropy.
 template <label_encoding Encoding>
-auto mean_denominator(const label_counts& counts, const ce_options& o) -> double {
+auto own_denominator(const label_counts& counts, const ce_options& o) -> double {
   if (Encoding == label_encoding::class_indices && !o.class_weights.empty())
     return counts.target_weight;
   return double(counts.counted);
@@ -112,7 +112,9 @@ auto checked_call(const Logits& logits, const Labels& labels, const Outputs& out
   if constexpr (Outputs::has_grad) g = out.grad.data();
   if constexpr (Outputs::has_losses) l = out.losses.data();
   const bool mean = o.reduction == reduction::mean;
-  const double denominator = mean ? mean_denominator<decltype(y)::encoding>(counts, o) : 1.0;
+  const double denominator = !mean                ? 1.0
+                             : o.denominator > 0 ? o.denominator
+                                                 : own_denominator<decltype(y)::encoding>(counts, o);
   double total = 0;
   if constexpr (pair_traits<decltype(x), decltype(y)>::proven_compatible_types)
     total = solve(x, y, g, l, o, denominator > 0 ? 1.0 / denominator : 0.0);
@@ -124,6 +126,23 @@ auto checked_call(const Logits& logits, const Labels& labels, const Outputs& out
 }
 
 }  // namespace detail
+
+/// What `reduction::mean` divides by in this call, with these options (their `denominator`
+/// aside): the sum of the class weights of the labels not ignored, with class weights and class
+/// indices; else the count of rows not ignored (every row for per-class targets). Runs the
+/// call's checks (throws `shape_error` as the loss would), no kernel. Summed over the
+/// micro-batches and processes of a step, it is the `ce_options::denominator` that makes their
+/// losses and gradients add up to the mean over the whole step.
+template <detail::view_like Logits, detail::labels_like Labels>
+auto mean_denominator(const Logits& logits, const Labels& labels, const ce_options& options = {})
+    -> double {
+  const auto x = detail::as_const_view(logits);
+  const auto y = detail::as_labels(labels);
+  detail::label_counts counts;
+  if (auto r = detail::validate<true>(x, y, detail::collect_outputs(), options, false, counts); !r)
+    detail::raise(r);
+  return detail::own_denominator<decltype(y)::encoding>(counts, options);
+}
 
 /// The loss, reduced by `options.reduction` (mean or sum), in the logits' element type.
 template <detail::view_like Logits, detail::labels_like Labels>

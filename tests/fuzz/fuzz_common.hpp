@@ -350,6 +350,21 @@ inline auto weight_value(source& s, bool invalid_allowed) -> float {
 }
 
 /// Options; `form_has_losses` says whether the call passes per-sample losses.
+/// A caller's denominator of the mean (ce_options / bce_options::denominator): mostly the
+/// call's own (0), sometimes a valid one (-0 is 0), sometimes one outside the domain.
+inline auto denominator_value(source& s) -> double {
+  if (!s.one_in(6)) return 0.0;
+  static const double values[] = {0.5, 3.0, 1e6, -0.0, -1.0,
+                                  std::numeric_limits<double>::quiet_NaN(),
+                                  std::numeric_limits<double>::infinity()};
+  return s.pick(values);
+}
+
+/// Whether a denominator is refused: outside [0, inf), or set with a reduction but mean.
+inline auto denominator_refused(double d, sg::reduction r) -> bool {
+  return !(d >= 0) || !std::isfinite(d) || (d != 0 && r != sg::reduction::mean);
+}
+
 inline auto options_value(source& s, std::size_t classes, bool form_has_losses, bool indices,
                           std::vector<float>& weights) -> sg::ce_options {
   sg::ce_options o;
@@ -377,6 +392,7 @@ inline auto options_value(source& s, std::size_t classes, bool form_has_losses, 
   o.check_finite = s.one_in(4);
   const std::uint8_t t = s.byte();
   o.threads = t < 180 ? 1 : t < 220 ? 2 : t < 250 ? 3 : 0;
+  o.denominator = denominator_value(s);
   return o;
 }
 

@@ -302,6 +302,7 @@ void run_loss(source& s) {
   }
   if (dense && o.ignore_index != -100) v.kinds.insert(K::invalid_option);
   if (o.threads == 0) v.kinds.insert(K::invalid_option);
+  if (denominator_refused(o.denominator, o.reduction)) v.kinds.insert(K::invalid_option);
   // reduction::none without a per-sample buffer: the call refuses it, try_check does not look
   // (it checks without a buffer as if for sum)
   const bool none_without_buffer = !has_losses && o.reduction == sg::reduction::none;
@@ -458,10 +459,11 @@ void run_loss(source& s) {
 
   const std::string setting = fmt::format(
       "logits {} labels {} grad {} losses {} form {} in_place {} arena {} reduction {} "
-      "ignore_index {} smoothing {} weights {} check_finite {} threads {}; expected {}",
+      "ignore_index {} smoothing {} weights {} check_finite {} threads {} denominator {}; "
+      "expected {}",
       xv.extents(), yv.extents(), gv.extents(), lv.extents(), form, in_place,
       !arena_storage.empty(), static_cast<int>(o.reduction), o.ignore_index, o.label_smoothing,
-      weights.size(), o.check_finite, o.threads, v_call.text());
+      weights.size(), o.check_finite, o.threads, o.denominator, v_call.text());
   // try_check writes nothing and agrees with the checked call
   const sg::check_result checked = try_check();
   untouched("after try_check");
@@ -492,13 +494,16 @@ void run_loss(source& s) {
         return w(c) * ((1 - eps) * static_cast<long double>(y_ptr[i * classes + c]) + spread);
       };
       ref = compute_reference(x_copy.data(), rows, classes, coefficient, w,
-                              [](std::size_t) { return false; }, static_cast<long double>(rows),
+                              [](std::size_t) { return false; },
+                              o.denominator > 0 ? static_cast<long double>(o.denominator)
+                                                : static_cast<long double>(rows),
                               mean);
     } else {
       auto ignored = [&](std::size_t i) { return std::cmp_equal(y_ptr[i], o.ignore_index); };
       long double denominator = 0;
       for (std::size_t i = 0; i < rows; ++i)
         if (!ignored(i)) denominator += w(static_cast<std::size_t>(y_ptr[i]));
+      if (o.denominator > 0) denominator = static_cast<long double>(o.denominator);
       auto coefficient = [&](std::size_t i, std::size_t c) -> long double {
         const bool hit = std::cmp_equal(y_ptr[i], c);
         return w(c) * ((hit ? 1 - eps : 0) + spread);

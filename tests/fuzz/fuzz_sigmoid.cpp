@@ -184,6 +184,7 @@ inline auto bce_options_value(source& s, bool form_has_losses) -> sg::bce_option
   o.check_finite = s.one_in(4);
   const std::uint8_t t = s.byte();
   o.threads = t < 180 ? 1 : t < 220 ? 2 : t < 250 ? 3 : 0;
+  o.denominator = denominator_value(s);
   return o;
 }
 
@@ -379,6 +380,8 @@ void run_sigmoid(source& s) {
   weights_violations(pw, pw_data, "pos_weight");
   weights_violations(cw, cw_data, "class_weights");
   if (o.threads == 0) p.add(K::invalid_option, options, options, everywhere, "threads");
+  if (denominator_refused(o.denominator, o.reduction))
+    p.add(K::invalid_option, options, options, everywhere, "denominator");
   if (!has_losses && o.reduction == sg::reduction::none)
     p.add(K::invalid_option, options, outputs, in_call, "none without per_sample");
   if (has_losses && o.reduction != sg::reduction::none)
@@ -491,7 +494,7 @@ void run_sigmoid(source& s) {
   const sg::bce_options defaults{};
   const bool default_options = o.reduction == defaults.reduction && o.pos_weight.empty() &&
                                o.class_weights.empty() && o.label_smoothing == 0.0f &&
-                               o.threads == 1 && !o.check_finite;
+                               o.threads == 1 && !o.check_finite && o.denominator == 0;
   auto call_with = [&](const auto& x, const auto& y, auto g, auto l,
                        const sg::bce_options& opt, bool omit_options) -> outcome {
     outcome out;
@@ -618,12 +621,15 @@ void run_sigmoid(source& s) {
   long double total = 0, total_slack = 0;
   bool total_past_double = false;
   const bool mean = o.reduction == sg::reduction::mean;
+  // what the mean divides by: the caller's denominator, or the element count
+  const long double den = o.denominator > 0 ? static_cast<long double>(o.denominator)
+                                            : static_cast<long double>(x_size);
   std::vector<T> x_orig(x_ptr, x_ptr + (x_ptr ? x_n : 0));  // (the gradient may overwrite them)
   if (!expect_error) {
     ++st.accepted;
     const long double eps = o.label_smoothing;
     const long double n = static_cast<long double>(x_size);
-    const long double scale = mean ? (x_size > 0 ? 1 / n : 0) : 1;
+    const long double scale = mean ? (den > 0 ? 1 / den : 0) : 1;
     const long double flush = 8 * static_cast<long double>(std::numeric_limits<T>::min());
     const long double dmax = static_cast<long double>(std::numeric_limits<double>::max());
     ref.resize(x_size);
@@ -671,8 +677,8 @@ void run_sigmoid(source& s) {
     slack += n * 4e-16L * (std::isfinite(sum) ? sum : 0);
     total_past_double = std::isfinite(sum) && sum > dmax;
     if (mean) {
-      total = x_size > 0 ? sum / n : 0;  // empty: 0, not NaN
-      total_slack = x_size > 0 ? slack / n : 0;
+      total = den > 0 ? sum / den : 0;  // empty: 0, not NaN
+      total_slack = den > 0 ? slack / den : 0;
     } else {
       total = sum;
       total_slack = slack;
@@ -752,7 +758,7 @@ void run_sigmoid(source& s) {
           any_dropped |= d;
           dropped += d ? r.loss_dropped : r.loss;
         }
-        const long double k = mean ? (x_size > 0 ? 1.0L / static_cast<long double>(x_size) : 0) : 1;
+        const long double k = mean ? (den > 0 ? 1.0L / den : 0) : 1;
         const long double slack = total_slack + factor * k;
         if (agrees(out.loss, total, slack)) {
           ok = true;

@@ -71,6 +71,24 @@ inline auto check_threads(std::size_t threads, std::string_view options) -> chec
   return {};
 }
 
+/// A caller's denominator of the mean: 0 (the call's own), or finite and positive, with
+/// reduction::mean.
+inline auto check_denominator(double d, reduction r, std::string_view options) -> check_result {
+  if (!(d >= 0) || !std::isfinite(d))
+    return failure(error_kind::invalid_option,
+                   fmt::format("{}::denominator is {} but must be finite and >= 0 (0 divides by "
+                               "the call's own); hint: pass the sum of sg::mean_denominator over "
+                               "the micro-batches and processes of the step",
+                               options, d));
+  if (d != 0 && r != reduction::mean)
+    return failure(error_kind::invalid_option,
+                   fmt::format("{}::denominator is {} but divides the mean only, and the "
+                               "reduction is {}; hint: set reduction::mean, or leave the "
+                               "denominator at 0",
+                               options, d, to_string(r)));
+  return {};
+}
+
 /// Every ce_option but the ones that depend on the outputs passed (see outputs.hpp).
 /// `indices`: the labels are class indices; `noun` names them otherwise.
 inline auto check_options(shape logits, const ce_options& o, bool indices, std::string_view noun)
@@ -86,6 +104,7 @@ inline auto check_options(shape logits, const ce_options& o, bool indices, std::
                                "only, and the labels are {}; hint: leave it at -100, or pass "
                                "class indices",
                                o.ignore_index, noun));
+  if (auto r = check_denominator(o.denominator, o.reduction, "ce_options"); !r) return r;
   return check_threads(o.threads, "ce_options");
 }
 
@@ -99,6 +118,7 @@ inline auto check_bce_options(shape logits, std::size_t classes, const bce_optio
     return r;
   if (auto r = check_weights(o.pos_weight, "bce_options::pos_weight", logits, classes); !r)
     return r;
+  if (auto r = check_denominator(o.denominator, o.reduction, "bce_options"); !r) return r;
   return check_threads(o.threads, "bce_options");
 }
 
