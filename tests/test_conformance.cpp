@@ -46,6 +46,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "conformance/golden.hpp"
+
 namespace sg = shapeguard;
 
 namespace {
@@ -71,32 +73,9 @@ struct golden_case {
   }
 };
 
-auto parse_double(const std::string& token) -> double {
-  char* end = nullptr;
-  const double v = std::strtod(token.c_str(), &end);  // decimal, hex floats, inf
-  if (end == token.c_str() || *end != '\0') throw std::runtime_error("bad number: " + token);
-  return v;
-}
-
-template <class V>
-auto parse_values(std::istringstream& in) -> std::vector<V> {
-  std::vector<V> out;
-  std::string token;
-  while (in >> token) {
-    if constexpr (std::is_same_v<V, std::int64_t>)
-      out.push_back(std::stoll(token));
-    else
-      out.push_back(static_cast<V>(parse_double(token)));
-  }
-  return out;
-}
-
-auto parse_reduction(const std::string& s) -> sg::reduction {
-  if (s == "mean") return sg::reduction::mean;
-  if (s == "sum") return sg::reduction::sum;
-  if (s == "none") return sg::reduction::none;
-  throw std::runtime_error("bad reduction: " + s);
-}
+using golden::parse_double;
+using golden::parse_reduction;
+using golden::parse_values;
 
 auto load(const std::string& group) -> std::vector<golden_case> {
   const auto path =
@@ -117,7 +96,7 @@ auto load(const std::string& group) -> std::vector<golden_case> {
     } else if (key == "source") {
       in >> c.source;
     } else if (key == "shape") {
-      for (auto v : parse_values<std::int64_t>(in)) c.shape.push_back(std::size_t(v));
+      c.shape = parse_values<std::size_t>(in);
     } else if (key == "kind") {
       in >> c.kind;
     } else if (key == "reduction") {

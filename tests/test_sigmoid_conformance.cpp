@@ -54,6 +54,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "conformance/golden.hpp"
+
 namespace sg = shapeguard;
 
 namespace {
@@ -91,41 +93,9 @@ struct golden_case {
   }
 };
 
-auto parse_double(const std::string& token) -> double {
-  char* end = nullptr;
-  const double v = std::strtod(token.c_str(), &end);  // decimal, hex floats, inf
-  if (end == token.c_str() || *end != '\0') throw std::runtime_error("bad number: " + token);
-  return v;
-}
-
-template <class V>
-auto parse_values(std::istringstream& in) -> std::vector<V> {
-  std::vector<V> out;
-  std::string token;
-  while (in >> token) {
-    if constexpr (std::is_same_v<V, std::size_t>) {
-      const long long v = std::stoll(token);
-      if (v < 0) throw std::runtime_error("negative extent: " + token);
-      out.push_back(static_cast<std::size_t>(v));
-    } else {
-      const double v = parse_double(token);
-      if constexpr (std::is_same_v<V, float>) {
-        // weights are float32 values: the conversion must be exact
-        if (static_cast<double>(static_cast<float>(v)) != v)
-          throw std::runtime_error("not a float32 value: " + token);
-      }
-      out.push_back(static_cast<V>(v));
-    }
-  }
-  return out;
-}
-
-auto parse_reduction(const std::string& s) -> sg::reduction {
-  if (s == "mean") return sg::reduction::mean;
-  if (s == "sum") return sg::reduction::sum;
-  if (s == "none") return sg::reduction::none;
-  throw std::runtime_error("bad reduction: " + s);
-}
+using golden::parse_double;
+using golden::parse_reduction;
+using golden::parse_values;
 
 struct golden_file {
   std::vector<golden_case> cases;
