@@ -150,7 +150,7 @@ SHAPEGUARD_SIMD_FN void long_rows(const rows_problem<T, typename P::target>& p,
   const double keep = coeffs.keep, spread = coeffs.spread;
   const double scale = p.grad_scale;
   const float* w = P::weighted ? p.weights : nullptr;
-  // loop constants: exp_pass wants a_c's factors, grad_value the same times scale
+  // loop constants: exp_pass wants a_c's factors, grad_pass the same times scale
   const T keep_t = T(keep), spread_t = T(spread);
   const T keep_g = T(scale * keep), spread_g = T(scale * spread);
   const bool fits = C * sizeof(T) <= simd::cached_row_bytes;

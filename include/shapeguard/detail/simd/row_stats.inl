@@ -43,7 +43,7 @@ SHAPEGUARD_SIMD_FN auto row_max(const typename V::value_type* x, std::size_t n) 
 /// Sums over x[0, n) against the reference m: s = sum exp(x - m) and the target policy P's
 /// terms; with Store, exp(x - m) is written to g (which may be x).
 template <class V, class P, bool Store>
-SHAPEGUARD_SIMD_FN auto exp_pass(const typename V::value_type* x, typename V::value_type* g,
+SHAPEGUARD_SIMD_IN auto exp_pass(const typename V::value_type* x, typename V::value_type* g,
                                  const typename P::target* t, const float* w, std::size_t n,
                                  typename V::value_type m, typename V::value_type keep,
                                  typename V::value_type spread,
@@ -90,7 +90,7 @@ SHAPEGUARD_SIMD_FN auto exp_pass(const typename V::value_type* x, typename V::va
 /// scales block b by exp(ref[b] - m), and `ahead` (the next row's logits) is prefetched during
 /// the last block. Without Store, g, ref and ahead are unused.
 template <class V, class P, bool Store>
-SHAPEGUARD_SIMD_FN auto block_sums(const typename V::value_type* x, typename V::value_type* g,
+SHAPEGUARD_SIMD_IN auto block_sums(const typename V::value_type* x, typename V::value_type* g,
                                     const typename P::target* t, const float* w, std::size_t n,
                                     typename V::value_type keep, typename V::value_type spread,
                                     const typename V::value_type* ahead,
