@@ -51,6 +51,7 @@ struct options {
   double smoothing = 0;
   std::int64_t ignore_index = -100;
   double grad_scale = 0.37;
+  double z_loss = 0;
 };
 
 // A problem and the buffers it points into.
@@ -76,6 +77,7 @@ struct data {
     }
     p.smoothing = o.smoothing;
     p.grad_scale = o.grad_scale;
+    p.z_loss = o.z_loss;
     p.weight_sum = double(classes);
     if (o.weights) {
       p.weights = weights.data();
@@ -94,6 +96,24 @@ struct data {
       return w * ((std::size_t(index[i]) == c ? 1.0 - o.smoothing : 0.0) + spread);
     }
     return w * ((1.0 - o.smoothing) * double(targets[i * classes + c]) + spread);
+  }
+
+  // the z-loss's term of the gradient, 2 z lse_i softmax(x_i)_c, given lse_i (row_lse)
+  auto z_term(std::size_t i, std::size_t c, double lse) const -> double {
+    if (o.z_loss == 0 || (o.k == kind::index && index[i] == o.ignore_index)) return 0;
+    return 2 * o.z_loss * std::abs(lse) * std::exp(double(logits[i * classes + c]) - lse);
+  }
+  // log sum_c exp(x_c) of each row, in double
+  auto row_lse() const -> std::vector<double> {
+    std::vector<double> out(rows, 0.0);
+    for (std::size_t i = 0; i < rows; ++i) {
+      const T* x = logits.data() + i * classes;
+      double m = -std::numeric_limits<double>::infinity(), s = 0;
+      for (std::size_t k = 0; k < classes; ++k) m = std::max(m, double(x[k]));
+      for (std::size_t k = 0; k < classes; ++k) s += std::exp(double(x[k]) - m);
+      out[i] = m + std::log(s);
+    }
+    return out;
   }
 };
 
@@ -160,6 +180,7 @@ auto kernel_for(sg::isa a, kind k) -> solver<T, U> {
     q.smoothing = p.smoothing;
     q.weight_sum = p.weight_sum;
     q.grad_scale = p.grad_scale;
+    q.z_loss = p.z_loss;
     return f(q);
   };
 }
@@ -216,6 +237,7 @@ void compare(const data<T, U>& d, const result& got, const result& want, const s
     }
   }
   const double floor = std::is_same_v<T, float> ? 1e-35 : 1e-300;
+  const std::vector<double> lse = d.o.z_loss != 0 ? d.row_lse() : std::vector<double>(d.rows);
   for (std::size_t j = 0; j < got.grad.size(); ++j) {
     const double ref = want.grad[j];
     const std::size_t i = j / d.classes, c = j % d.classes;
@@ -224,7 +246,8 @@ void compare(const data<T, U>& d, const result& got, const result& want, const s
       ok = same_special(got.grad[j], ref);
     } else {
       // |g - ref| against the two terms g subtracts: scale * A * p_c and scale * a_c
-      const double a = d.o.grad_scale * d.coefficient(i, c);
+      // (with the z-loss, scale * 2 z lse p_c as well)
+      const double a = d.o.grad_scale * (d.coefficient(i, c) + d.z_term(i, c, lse[i]));
       ok = std::abs(got.grad[j] - ref) <= tol * (std::abs(ref) + 2 * a) + floor;
     }
     if (!ok && bad_grad++ == 0) {
@@ -255,8 +278,9 @@ void check_all(const data<T, U>& d, const std::string& label) {
 
 auto describe(const options& o, std::size_t rows, std::size_t classes) -> std::string {
   return std::string(o.k == kind::index ? "indices" : "targets") + (o.weights ? " weighted" : "") +
-         (o.smoothing != 0 ? " smoothed" : "") + " ignore=" + std::to_string(o.ignore_index) +
-         " " + std::to_string(rows) + "x" + std::to_string(classes);
+         (o.smoothing != 0 ? " smoothed" : "") + (o.z_loss != 0 ? " z-loss" : "") +
+         " ignore=" + std::to_string(o.ignore_index) + " " + std::to_string(rows) + "x" +
+         std::to_string(classes);
 }
 
 const std::vector<options> option_sets = {
@@ -264,6 +288,8 @@ const std::vector<options> option_sets = {
     {kind::index, false, 0.1, -100, 0.37},  {kind::index, true, 0.25, 3, 0.01},
     {kind::index, false, 1.0, -100, 0.5},   {kind::dense, false, 0.0, -100, 0.37},
     {kind::dense, true, 0.0, -100, 2.0},    {kind::dense, true, 0.2, -100, 0.37},
+    {kind::index, false, 0.0, -100, 0.37, 0.01}, {kind::index, true, 0.1, 3, 0.5, 1e-4},
+    {kind::dense, true, 0.2, -100, 0.37, 0.3},
 };
 
 auto class_counts() -> std::vector<std::size_t> {

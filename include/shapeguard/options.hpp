@@ -42,6 +42,11 @@ struct ce_options {
   /// denominator (`sg::mean_denominator`); a positive value, that value instead, such as the
   /// sum of the denominators of every micro-batch and process of one optimizer step.
   double denominator = 0;
+  /// z-loss coefficient z >= 0 (PaLM: 1e-4): each counted row's loss gains z lse^2, lse =
+  /// log sum_c exp(x_c) the row's log-normaliser (not weighted by class weights), and its
+  /// gradient 2 z lse softmax(x); reduced with the loss (the mean divides it by the same
+  /// denominator).
+  double z_loss = 0;
 };
 
 /// Options of `sigmoid_cross_entropy`, with `torch.nn.functional.binary_cross_entropy_with_logits`

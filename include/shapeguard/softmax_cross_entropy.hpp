@@ -58,6 +58,7 @@ auto solve(const LogitsView& logits, const Labels& labels,
     for (std::size_t c = 0; c < classes; ++c) base.weight_sum += double(base.weights[c]);
   }
   base.grad_scale = grad_scale;
+  base.z_loss = o.z_loss;
 
   const auto kernel = [] {
     if constexpr (as_indices)

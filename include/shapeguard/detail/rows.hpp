@@ -9,6 +9,8 @@
 // with w = 1 without class weights. With A = sum_c a_c, m = max_c x_c, s = sum_c exp(x_c - m):
 //   loss = A * log(s) + sum_{c : a_c != 0} a_c * (m - x_c)
 //   grad_c = scale * (A * exp(x_c - m) / s - a_c)
+// With the z-loss coefficient z, lse = m + log(s): loss += z * lse^2, and A in grad_c becomes
+// A + 2 z lse.
 // Terms with a_c == 0 are skipped, so a -inf logit whose target weight is 0 contributes 0.
 
 #include <cstddef>
@@ -30,6 +32,7 @@ struct rows_problem {
   double smoothing = 0;   // eps, in [0, 1]
   double weight_sum = 0;  // sum_c w_c (classes when weights is null)
   double grad_scale = 1;  // multiplies every gradient entry: 1 / denominator for mean
+  double z_loss = 0;      // z >= 0: each row's loss gains z lse^2
 };
 
 /// The problem of the sigmoid kernels: `count` elements of a [rows, classes] tensor, taken in

@@ -45,12 +45,15 @@ auto scalar_rows(const rows_problem<T, U>& p) -> double {
       a_sum += a;
       if (a != 0) weighted_gap += a * (m - double(x[c]));
     }
-    const double loss = a_sum * std::log(s) + weighted_gap;
+    const double lse = m + std::log(s);
+    double loss = a_sum * std::log(s) + weighted_gap;
+    if (p.z_loss != 0) loss += p.z_loss * lse * lse;
     if (g) {
       const double scale = p.grad_scale;
+      const double a_grad = a_sum + 2 * p.z_loss * lse;
       for (std::size_t c = 0; c < C; ++c) {
         const double prob = std::exp(double(x[c]) - m) / s;
-        g[c] = T(scale * (a_sum * prob - coefficient(i, c)));
+        g[c] = T(scale * (a_grad * prob - coefficient(i, c)));
       }
     }
     if (p.losses) p.losses[i] = T(loss);

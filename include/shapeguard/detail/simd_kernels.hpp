@@ -36,19 +36,20 @@ inline constexpr std::size_t block_bytes = 16 * 1024;
 // Rows of at most one register are solved this many at a time, interleaved.
 inline constexpr std::size_t short_group = 4;
 
-/// Row losses waiting for their log: A * log(s) + gap is evaluated a batch at a time, away from
-/// the vector code (a call to log inside it would spill every register, row after row), and
-/// added to the total in row order.
+/// Row losses waiting for their log: A * log(s) + gap (+ z (m + log s)^2 with the z-loss) is
+/// evaluated a batch at a time, away from the vector code (a call to log inside it would spill
+/// every register, row after row), and added to the total in row order.
 template <class T>
 class loss_batch {
  public:
-  explicit loss_batch(T* losses) noexcept : losses_(losses) {}
-  void push(std::size_t row, double s, double a, double gap) {
+  loss_batch(T* losses, double z_loss) noexcept : losses_(losses), z_(z_loss) {}
+  void push(std::size_t row, double s, double a, double gap, double m) {
     if (n_ == size) drain();
     row_[n_] = row;
     s_[n_] = s;
     a_[n_] = a;
-    gap_[n_++] = gap;
+    gap_[n_] = gap;
+    m_[n_++] = m;
   }
   auto finish() -> double {
     drain();
@@ -59,17 +60,20 @@ class loss_batch {
   static constexpr std::size_t size = 64;
   [[gnu::noinline]] void drain() {
     for (std::size_t k = 0; k < n_; ++k) {
-      const double loss = a_[k] * std::log(s_[k]) + gap_[k];
+      const double log_s = std::log(s_[k]);
+      double loss = a_[k] * log_s + gap_[k];
+      if (z_ != 0) loss += z_ * (m_[k] + log_s) * (m_[k] + log_s);
       if (losses_) losses_[row_[k]] = T(loss);
       total_ += loss;
     }
     n_ = 0;
   }
   T* losses_;
+  double z_;
   std::size_t n_ = 0;
   double total_ = 0;
   std::size_t row_[size];
-  double s_[size], a_[size], gap_[size];
+  double s_[size], a_[size], gap_[size], m_[size];
 };
 
 }  // namespace shapeguard::detail::simd

@@ -7,6 +7,7 @@
 // same expressions in vector lanes). Per-class targets sum their coefficients as they go. The
 // kernels take each kind of target as a policy in vector lanes: simd/targets.inl.
 
+#include <cmath>
 #include <cstddef>
 
 #include "rows.hpp"
@@ -35,5 +36,11 @@ struct index_coeffs {
   /// a_y, the target class's coefficient.
   [[nodiscard]] auto target(double wy) const -> double { return wy * (keep + spread); }
 };
+
+/// The z-loss's part of a row's gradient coefficient: A becomes A + 2 z lse (rows.hpp), lse =
+/// m + log(s) from the row's max m and sum s; 0 without the z-loss.
+inline auto z_grad(double z, double m, double s) -> double {
+  return z != 0 ? 2 * z * (m + std::log(s)) : 0.0;
+}
 
 }  // namespace shapeguard::detail

@@ -89,6 +89,16 @@ inline auto check_denominator(double d, reduction r, std::string_view options) -
   return {};
 }
 
+/// The z-loss coefficient: finite and >= 0.
+inline auto check_z_loss(double z) -> check_result {
+  if (!(z >= 0) || !std::isfinite(z))
+    return failure(error_kind::invalid_option,
+                   fmt::format("ce_options::z_loss is {} but must be finite and >= 0; hint: 1e-4 "
+                               "is a common choice, 0 turns it off",
+                               z));
+  return {};
+}
+
 /// Every ce_option but the ones that depend on the outputs passed (see outputs.hpp).
 /// `indices`: the labels are class indices; `noun` names them otherwise.
 inline auto check_options(shape logits, const ce_options& o, bool indices, std::string_view noun)
@@ -105,6 +115,7 @@ inline auto check_options(shape logits, const ce_options& o, bool indices, std::
                                "class indices",
                                o.ignore_index, noun));
   if (auto r = check_denominator(o.denominator, o.reduction, "ce_options"); !r) return r;
+  if (auto r = check_z_loss(o.z_loss); !r) return r;
   return check_threads(o.threads, "ce_options");
 }
 

@@ -91,12 +91,14 @@ SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, typename P::target>& p,
     const bool undefined = m[k] == minus_inf;  // every logit -inf or NaN: NaN as the reference
     if (k < count) {
       if (undefined)
-        out.push(r[k], std::numeric_limits<double>::quiet_NaN(), 1.0, 0.0);
+        out.push(r[k], std::numeric_limits<double>::quiet_NaN(), 1.0, 0.0, 0.0);
       else
-        out.push(r[k], sums[k].s, A, gap);
+        out.push(r[k], sums[k].s, A, gap, double(m[k]));
     }
     if constexpr (Grad) {
-      const T ratio = undefined ? std::numeric_limits<T>::quiet_NaN() : T(scale * A / sums[k].s);
+      const double a_grad = A + z_grad(p.z_loss, double(m[k]), sums[k].s);
+      const T ratio =
+          undefined ? std::numeric_limits<T>::quiet_NaN() : T(scale * a_grad / sums[k].s);
       const U* t = by_index ? nullptr : p.targets + r[k] * C;
       reg gv = P::template grad<V, true>(e[k], V::set1(ratio), t, w, 0, C, keep_g, spread_g);
       if constexpr (by_index)
@@ -185,7 +187,7 @@ SHAPEGUARD_SIMD_FN void long_rows(const rows_problem<T, typename P::target>& p,
 
     if (m == minus_inf) {  // every logit -inf or NaN: NaN like the reference
       if constexpr (Grad) fill_row<V>(g, C, nan);
-      out.push(i, double(nan), 1.0, 0.0);
+      out.push(i, double(nan), 1.0, 0.0, 0.0);
       continue;
     }
 
@@ -196,10 +198,10 @@ SHAPEGUARD_SIMD_FN void long_rows(const rows_problem<T, typename P::target>& p,
       gap = coeffs.gap(wy, double(m), double(xy), sums.gap);
       a_y = coeffs.target(wy);
     }
-    out.push(i, sums.s, A, gap);
+    out.push(i, sums.s, A, gap, double(m));
 
     if constexpr (Grad) {
-      const double ratio = scale * A / sums.s;
+      const double ratio = scale * (A + z_grad(p.z_loss, double(m), sums.s)) / sums.s;
       const T r = T(ratio);
       if (fits) {
         constexpr std::size_t B = simd::block_bytes / sizeof(T);
@@ -222,7 +224,7 @@ SHAPEGUARD_SIMD_FN void long_rows(const rows_problem<T, typename P::target>& p,
 template <class T, class P, bool Grad>
 SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, typename P::target>& p) -> double {
   using V = typename vec_for<T>::type;
-  simd::loss_batch<T> out(p.losses);
+  simd::loss_batch<T> out(p.losses, p.z_loss);
   // float class-index rows of one register go to the tiles (index_rows): no short_rows for them
   constexpr bool tiled = SHAPEGUARD_SIMD_TILES && std::is_same_v<T, float> && P::by_index;
   if constexpr (!tiled) {

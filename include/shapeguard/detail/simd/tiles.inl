@@ -24,6 +24,8 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
   const index_coeffs k = index_coeffs::of(p);
   const bool grad = p.grad != nullptr;
   const bool smooth = p.smoothing != 0;
+  const double z = p.z_loss;
+  const vd::reg z_d = vd::set1(z);
   const double scale = p.grad_scale;
   const reg keep_v = V::set1(float(k.keep)), keep_g = V::set1(float(scale * k.keep));
   const reg spread_all = V::set1(float(k.spread * k.weight_sum));
@@ -124,7 +126,13 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
     for (int h = 0; h < 2; ++h) {
       vd::reg gap = vd::mul(hit_d[h], vd::sub(m_lo_hi[h], ym_d[h]));
       if (smooth) gap = vd::fmadd(vd::set1(k.spread), h ? dsum.hi : dsum.lo, gap);
-      const vd::reg loss = vd::fmadd(A_d[h], log_s_d[h], gap);
+      vd::reg loss = vd::fmadd(A_d[h], log_s_d[h], gap);
+      if (z != 0) {
+        // z lse^2 with lse = m + log(s); the gradient's A grows by 2 z lse
+        const vd::reg lse = vd::add(m_lo_hi[h], log_s_d[h]);
+        loss = vd::fmadd(vd::mul(z_d, lse), lse, loss);
+        A_d[h] = vd::fmadd(vd::set1(2 * z), lse, A_d[h]);
+      }
       loss_d[h] = vd::select(vd::nonzero(live_d[h]), loss, vd::zero());
     }
     total += vd::reduce_add(vd::add(loss_d[0], loss_d[1]));
@@ -138,7 +146,17 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
 
     if (grad) {
       // grad_c = e_c * scale A / s - scale spread w_c - [c == y] scale keep w_y
-      const reg ratio = V::div(V::mul(scale_v, A), s);
+      reg ratio;
+      if (z == 0) {
+        ratio = V::div(V::mul(scale_v, A), s);
+      } else {
+        // in double lanes: scale (A + 2 z lse) can leave float's range where the ratio does not
+        vd::reg s_d[2];
+        V::widen(s, s_d[0], s_d[1]);
+        const vd::reg scale_d = vd::set1(scale);
+        ratio = V::narrow(vd::div(vd::mul(scale_d, A_d[0]), s_d[0]),
+                          vd::div(vd::mul(scale_d, A_d[1]), s_d[1]));
+      }
       const reg hit_g = V::mul(keep_g, wy);
       SHAPEGUARD_UNROLL(32)
       for (std::size_t c = 0; c < R * W; ++c) {
