@@ -26,6 +26,10 @@
 // zero gradient); every other case is torch's own result, except the cases of one class:
 // shapeguard refuses those (single_class: a softmax over one class cannot learn), and the test
 // checks that every call raises it and writes nothing.
+//
+// The group "zloss" runs ce_options::z_loss (the case's zloss record): its golden values are
+// torch's cross_entropy plus z * logsumexp(x)^2 over the counted rows, composed in float64 with
+// the gradient by torch autograd (generate.py); its unit includes the z-loss's gradient term.
 
 #include <shapeguard/shapeguard.hpp>
 
@@ -58,6 +62,7 @@ struct golden_case {
   sg::reduction reduction = sg::reduction::mean;
   std::int64_t ignore_index = -100;
   float smoothing = 0;
+  double zloss = 0;  // ce_options::z_loss; the record is only written when it is not 0
   bool weighted = false;
   std::vector<float> weights;
   std::vector<double> logits, targets;
@@ -108,6 +113,9 @@ auto load(const std::string& group) -> std::vector<golden_case> {
     } else if (key == "smoothing") {
       in >> word;
       c.smoothing = static_cast<float>(parse_double(word));  // a float32 value: exact
+    } else if (key == "zloss") {
+      in >> word;
+      c.zloss = parse_double(word);  // 15 digits of a value exact in 15 digits: the same double
     } else if (key == "weights") {
       c.weighted = line != "weights -";
       if (c.weighted) c.weights = parse_values<float>(in);
@@ -221,6 +229,7 @@ void run_forms(const golden_case& gc, const Labels& labels, const std::string& v
   o.reduction = gc.reduction;
   o.ignore_index = gc.ignore_index;
   o.label_smoothing = gc.smoothing;
+  o.z_loss = gc.zloss;
   if (gc.weighted) o.class_weights = gc.weights;
 
   auto check = [&](const char* form, const std::vector<double>& loss,
@@ -440,11 +449,37 @@ TEST_CASE("conformance: empty batches, all ignored, zero denominators, C = 1", "
   run_group("edge", 60);
 }
 
+TEST_CASE("conformance: z-loss with every option (torch cross_entropy + z logsumexp^2)",
+          "[conformance]") {
+  run_group("zloss", 100);
+  // every case of the group has a z-loss (a zloss record read as 0 would test nothing), the
+  // four values of the generator's rotation, every kind and reduction; the other groups none
+  std::set<double> zs;
+  std::set<std::string> kinds, reductions, sources;
+  std::size_t zero = 0;
+  for (const auto& gc : load("zloss")) {
+    zs.insert(gc.zloss);
+    zero += gc.zloss == 0;
+    kinds.insert(gc.kind);
+    reductions.insert(std::string(sg::to_string(gc.reduction)));
+    sources.insert(gc.source);
+  }
+  CHECK(zero == 0);
+  CHECK(zs == std::set<double>{1e-4, 0.01, 0.5, 2.0});
+  CHECK(kinds == std::set<std::string>{"indices", "onehot", "probs"});
+  CHECK(reductions == std::set<std::string>{"mean", "sum", "none"});
+  CHECK(sources == std::set<std::string>{"torch", "masked"});
+  std::size_t others_with_z = 0;
+  for (const char* group : {"options", "classes", "hard", "edge"})
+    for (const auto& gc : load(group)) others_with_z += gc.zloss != 0;
+  CHECK(others_with_z == 0);
+}
+
 TEST_CASE("conformance: the golden files cover what the contract promises", "[conformance]") {
   std::set<std::string> kinds, reductions, sources;
   std::set<std::size_t> class_tails, ranks;
   std::size_t weighted = 0, smoothed = 0, ignored = 0, empty = 0, neg_inf = 0, big = 0;
-  for (const char* group : {"options", "classes", "hard", "edge"}) {
+  for (const char* group : {"options", "classes", "hard", "edge", "zloss"}) {
     for (const auto& gc : load(group)) {
       kinds.insert(gc.kind);
       reductions.insert(std::string(sg::to_string(gc.reduction)));

@@ -87,6 +87,7 @@ TEST_CASE("micro-batches with the step's denominator add up to the one-call mean
       {"plain", {}},
       {"class weights", {.class_weights = w}},
       {"smoothing and class weights", {.label_smoothing = 0.2f, .class_weights = w}},
+      {"class weights and z-loss", {.class_weights = w, .z_loss = 0.01}},
   };
   for (const variant& v : variants) {
     SECTION(v.name) {

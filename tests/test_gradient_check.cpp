@@ -1,6 +1,7 @@
 // Gradient checks: the analytic gradient that sg::softmax_cross_entropy writes against central
 // finite differences of the loss it returns, in double, on random small cases, for every
-// combination of reduction x class weights x label smoothing x ignore_index x target kind.
+// combination of reduction x class weights x label smoothing x ignore_index x target kind,
+// each with and without the z-loss.
 //
 // Tolerance. With step h, the central difference (f(x + h e) - f(x - h e)) / 2h differs from
 // the derivative by at most h^2 / 6 * |f'''| (truncation) plus the rounding of the two
@@ -9,9 +10,10 @@
 // gradient's scale (1 / denominator for mean: at most 4, the denominator being 0 or at least
 // the smallest non-zero weight, 0.25). The third derivative of logsumexp along one coordinate
 // is p (1 - p) (1 - 2p), at most 0.1 in size, so |f'''| <= 0.1 * 4 * 3 = 1.2 and with h = 1e-4
-// the truncation error is at most 1e-8 / 6 * 1.2 = 2e-9. The rounding error of an evaluation is
-// a few ulps of |f|, about 1e-15 |f|, so 1e-11 |f| after dividing by 2h. The test allows ten
-// times the truncation bound, plus the rounding term:
+// the truncation error is at most 1e-8 / 6 * 1.2 = 2e-9. The z-loss z lse^2 (z = 0.05) adds
+// g 2 z (3 lse'' lse' + lse lse''') <= 4 * 0.1 * (0.75 + 0.1 |lse|), under 1 for |lse| < 15.
+// The rounding error of an evaluation is a few ulps of |f|, about 1e-15 |f|, so 1e-11 |f|
+// after dividing by 2h. The test allows ten times the truncation bound, plus the rounding term:
 //
 //     |fd - analytic| <= 2e-8 * max(1, |analytic|) + 1e-11 * max(1, |f|)
 //
@@ -194,7 +196,7 @@ void check_gradient(const problem& p, const std::string& what, stats& st) {
 /// A random case: logits N(0, 2^2), labels avoiding in-range ignore values unless chosen,
 /// probability rows from a normalised exponential draw.
 auto make_problem(std::mt19937_64& gen, kind k, sg::reduction red, bool weighted, float eps,
-                  ignoring ign, bool rank3) -> problem {
+                  ignoring ign, bool rank3, double z) -> problem {
   problem p;
   p.k = k;
   auto uniform = [&](std::size_t lo, std::size_t hi) {
@@ -229,6 +231,7 @@ auto make_problem(std::mt19937_64& gen, kind k, sg::reduction red, bool weighted
   p.o.reduction = red;
   p.o.label_smoothing = eps;
   p.o.class_weights = p.w;
+  p.o.z_loss = z;
   if (ign != ignoring::none) {
     p.o.ignore_index = ign == ignoring::in_range ? std::int64_t(uniform(0, C - 1)) : -100;
     // ignore about a third of the rows, and keep one row counted
@@ -262,14 +265,15 @@ TEST_CASE("gradient check: every option combination against central differences"
             ++combinations;
             for (int rep = 0; rep < 4; ++rep) {
               const bool rank3 = rep % 2 == 1;
-              const auto p = make_problem(gen, k, red, weighted, eps, ign, rank3);
+              const double z = rep < 2 ? 0.0 : 0.05;
+              const auto p = make_problem(gen, k, red, weighted, eps, ign, rank3, z);
               const char* ignore_text = ign == ignoring::none       ? "none"
                                         : ign == ignoring::in_range ? "in range"
                                                                     : "-100";
               const std::string what = fmt::format(
-                  "{}, reduction {}, {}, smoothing {}, ignore {}, shape [{}]", name(k),
-                  sg::to_string(red), weighted ? "weighted" : "unweighted", eps, ignore_text,
-                  fmt::join(p.shape, ", "));
+                  "{}, reduction {}, {}, smoothing {}, ignore {}, z-loss {}, shape [{}]",
+                  name(k), sg::to_string(red), weighted ? "weighted" : "unweighted", eps,
+                  ignore_text, z, fmt::join(p.shape, ", "));
               if (rank3)
                 check_gradient<3>(p, what, st);
               else

@@ -13,6 +13,7 @@ TEST_CASE("defaults are PyTorch's", "[options]") {
   CHECK_FALSE(o.check_finite);
   CHECK(o.threads == 1);
   CHECK(o.denominator == 0.0);  // the call's own
+  CHECK(o.z_loss == 0.0);       // off
 }
 
 TEST_CASE("reductions have names", "[options]") {

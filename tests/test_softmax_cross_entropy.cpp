@@ -130,3 +130,58 @@ TEST_CASE("double logits give a double loss", "[loss]") {
   STATIC_REQUIRE(std::is_same_v<decltype(loss), const double>);
   CHECK(loss == Approx(lse - 2.0).epsilon(1e-14));
 }
+
+TEST_CASE("z-loss: z lse^2 per counted row, unweighted, and its gradient", "[loss][z-loss]") {
+  // rows (2, 0, 0) target 0 weight 2, (0, 2, 0) ignored, (0, 0, 2) target 1 weight 0.5; z = 0.25.
+  // Each counted row's lse is `lse`; its loss w_y (lse - x_y) + z lse^2, the z term not weighted;
+  // the mean divides by sum w_y = 2.5. Gradient: (w_y + 2 z lse) p_c - w_y [c == y], over 2.5.
+  std::vector<float> x = {2, 0, 0, 0, 2, 0, 0, 0, 2};
+  std::vector<std::int64_t> y = {0, -100, 1};
+  const std::vector<float> w = {2.0f, 0.5f, 1.0f};
+  const double z = 0.25, zl = z * lse * lse;
+  const double row0 = 2 * (lse - 2) + zl, row2 = 0.5 * lse + zl;
+  const sg::ce_options o{.class_weights = w, .z_loss = z};
+  std::vector<float> g(9, 9.0f);
+  const float loss =
+      sg::softmax_cross_entropy(matrix(x.data(), 3), y, mutable_matrix(g.data(), 3), o);
+  CHECK(loss == Approx((row0 + row2) / 2.5).epsilon(1e-6));
+  const double k0 = 2 + 2 * z * lse, k2 = 0.5 + 2 * z * lse;
+  CHECK(g[0] == Approx((k0 * p_hi - 2) / 2.5).epsilon(1e-6));
+  CHECK(g[1] == Approx(k0 * p_lo / 2.5).epsilon(1e-6));
+  for (std::size_t c = 3; c < 6; ++c) CHECK(g[c] == 0.0f);  // the ignored row
+  CHECK(g[6] == Approx(k2 * p_lo / 2.5).epsilon(1e-6));
+  CHECK(g[7] == Approx((k2 * p_lo - 0.5) / 2.5).epsilon(1e-6));
+  CHECK(g[8] == Approx(k2 * p_hi / 2.5).epsilon(1e-6));
+
+  // per sample: the ignored row's loss stays 0, the others carry their z term
+  std::vector<float> losses(3, -1.0f);
+  sg::ce_options none = o;
+  none.reduction = sg::reduction::none;
+  sg::softmax_cross_entropy(matrix(x.data(), 3), y, sg::per_sample(losses), none);
+  CHECK(losses[0] == Approx(row0).epsilon(1e-6));
+  CHECK(losses[1] == 0.0f);
+  CHECK(losses[2] == Approx(row2).epsilon(1e-6));
+
+  // per-class targets count every row: the same rows as probabilities, row 1 included
+  std::vector<float> t = {1, 0, 0, 0, 1, 0, 0, 1, 0};
+  const float dense = sg::softmax_cross_entropy(
+      matrix(x.data(), 3), sg::probabilities(matrix(t.data(), 3)), {.z_loss = z});
+  CHECK(dense == Approx(((lse - 2) + (lse - 2) + lse + 3 * zl) / 3).epsilon(1e-6));
+}
+
+TEST_CASE("z-loss outside [0, inf) is refused before any write", "[loss][z-loss][errors]") {
+  std::vector<float> x = {2, 0, 0, 0, 2, 0};
+  std::vector<std::int64_t> y = {0, 1};
+  std::vector<float> g(6, 7.0f);
+  for (double z : {-1e-4, std::nan(""), double(INFINITY)}) {
+    try {
+      (void)sg::softmax_cross_entropy(matrix(x.data(), 2), y, mutable_matrix(g.data(), 2),
+                                      {.z_loss = z});
+      FAIL("z_loss " << z << " was accepted");
+    } catch (const sg::shape_error& e) {
+      CHECK(e.kind() == sg::error_kind::invalid_option);
+      CHECK_THAT(e.what(), Catch::Contains("ce_options::z_loss is"));
+    }
+  }
+  CHECK(g == std::vector<float>(6, 7.0f));
+}

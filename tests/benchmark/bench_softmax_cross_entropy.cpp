@@ -39,14 +39,15 @@ struct problem {
 };
 
 /// What the labels and options of a case are: class indices alone, with label smoothing 0.1,
-/// with class weights, or probability rows.
-enum class variant { plain, smoothing, weights, probabilities };
+/// with class weights, with the z-loss (z = 1e-4), or probability rows.
+enum class variant { plain, smoothing, weights, z_loss, probabilities };
 
 auto variant_name(variant v) -> std::string {
   switch (v) {
     case variant::plain: return "";
     case variant::smoothing: return "/smoothing";
     case variant::weights: return "/weights";
+    case variant::z_loss: return "/z_loss";
     case variant::probabilities: return "/probabilities";
   }
   return "";
@@ -102,6 +103,7 @@ void bm_shapeguard(benchmark::State& state, shape s, sg::isa set, bool backward,
   options.threads = threads;
   if (v == variant::smoothing) options.label_smoothing = 0.1f;
   if (v == variant::weights) options.class_weights = p.weights;
+  if (v == variant::z_loss) options.z_loss = 1e-4;
   const auto targets = sg::probabilities(matrix(p.targets.data(), s.rows, s.classes));
   for (auto _ : state) {
     float loss;
@@ -211,11 +213,13 @@ int main(int argc, char** argv) {
         }
       }
     }
-    // the options at a short and a long row: fused, one thread
-    if (s.classes == 10 || s.classes == 1000) {
+    // the options at a short and a long row (the z-loss also at 32000): fused, one thread
+    if (s.classes == 10 || s.classes == 1000 || s.classes == 32000) {
       for (sg::isa set : {sg::isa::avx2, sg::isa::avx512, sg::isa::neon}) {
         if (!sg::is_supported(set)) continue;
-        for (variant v : {variant::smoothing, variant::weights, variant::probabilities}) {
+        for (variant v : {variant::smoothing, variant::weights, variant::z_loss,
+                          variant::probabilities}) {
+          if (s.classes == 32000 && v != variant::z_loss) continue;
           const std::string n = "shapeguard/" + std::string(sg::to_string(set)) + "/fused" +
                                 variant_name(v) + "/" + name(s) + "/threads:1";
           benchmark::RegisterBenchmark(n.c_str(), bm_shapeguard, s, set, true, std::size_t(1), v)

@@ -26,6 +26,8 @@
 #     reduction mean|sum|none
 #     ignore_index <int>
 #     smoothing <double>           the float32 value of ce_options::label_smoothing
+#     zloss <double>               ce_options::z_loss (a double, exact in 15 digits: 1e-4, 0.5);
+#                                  only written when it is not 0 (absent: 0)
 #     weights - | <C values>       class weights (float32 values, as hex)
 #     logits <values>              row-major, hex floats (float32 values), "-inf" for masks
 #     labels <ints>                kind indices/onehot: one per row
@@ -36,10 +38,16 @@
 #     unit <value>                 the size of the terms the outputs are made of, for the test's
 #                                  absolute error floor: max over rows of g * A_i, with A_i the
 #                                  sum of row i's coefficients a_c and g the gradient's scale
-#                                  (1 / denominator for mean, 0 if that is 0; else 1)
+#                                  (1 / denominator for mean, 0 if that is 0; else 1); with a
+#                                  z-loss, max over counted rows of g * (A_i + 2 z |lse_i|)
 #     end
 #
-# source torch: the expected values are torch.nn.functional.cross_entropy's.
+# source torch: the expected values are torch.nn.functional.cross_entropy's. With a z-loss (the
+#   zloss record; group "zloss") they are composed from torch in float64: cross_entropy plus
+#   z * torch.logsumexp(x, dim=class)^2 over the counted rows (not the ignored ones; not weighted
+#   by class weights), reduced with the loss (mean: cross_entropy with reduction='sum' plus the
+#   z sum, divided by the loss's own denominator, sum of w[y] over counted rows for class
+#   indices, the row count for per-class targets), the gradient by torch autograd.
 # source masked: torch gives NaN here, and shapeguard deliberately differs (README, Semantics):
 #   a -inf logit whose coefficient a_c is 0 contributes 0 (torch: 0 * -inf = NaN), and a mean
 #   whose denominator is 0 (every row ignored, an empty batch, every counted target weight 0) is 0
@@ -95,7 +103,7 @@ def dec(v):
 
 class Case:
     def __init__(self, name, shape, kind, reduction, logits, labels=None, targets=None,
-                 ignore_index=-100, smoothing=0.0, weights=None):
+                 ignore_index=-100, smoothing=0.0, weights=None, zloss=0.0):
         self.name = name
         self.shape = tuple(shape)
         self.kind = kind
@@ -108,6 +116,8 @@ class Case:
         self.ignore_index = int(ignore_index)
         self.smoothing = float(np.float32(smoothing))
         self.weights = None if weights is None else f32(weights)
+        self.zloss = float(zloss)
+        assert self.zloss >= 0 and float(dec(self.zloss)) == self.zloss, "zloss not exact in dec"
         assert np.array_equal(self.logits, f32(self.logits))
         if self.weights is not None:
             assert self.weights.shape == (self.shape[-1],)
@@ -131,10 +141,36 @@ def torch_reference(case):
         t = torch.tensor(per_class_targets(case))
         tgt = t.movedim(-1, 1) if t.dim() >= 2 else t
     w = None if case.weights is None else torch.tensor(case.weights)
-    out = F.cross_entropy(xt, tgt, weight=w, ignore_index=case.ignore_index,
-                          reduction=case.reduction, label_smoothing=case.smoothing)
+    if case.zloss == 0:
+        out = F.cross_entropy(xt, tgt, weight=w, ignore_index=case.ignore_index,
+                              reduction=case.reduction, label_smoothing=case.smoothing)
+    else:
+        # composed: torch's cross_entropy plus z * logsumexp^2 over the counted rows
+        z_rows = z_terms(case, x)
+        if case.reduction == "none":
+            out = F.cross_entropy(xt, tgt, weight=w, ignore_index=case.ignore_index,
+                                  reduction="none", label_smoothing=case.smoothing) + z_rows
+        else:
+            out = F.cross_entropy(xt, tgt, weight=w, ignore_index=case.ignore_index,
+                                  reduction="sum", label_smoothing=case.smoothing) + z_rows.sum()
+            if case.reduction == "mean":
+                out = out / coefficients(case)[1]  # denominator 0: NaN or inf (source masked)
     (out.sum() if case.reduction == "none" else out).backward()
     return out.detach().numpy().copy(), x.grad.numpy().copy()
+
+
+def counted_rows(case):
+    """1.0 for each row that counts (not ignored), 0.0 otherwise; shape: the batch shape."""
+    if case.kind == "indices":
+        return (case.labels != case.ignore_index).astype(np.float64)
+    return np.ones(case.shape[:-1])
+
+
+def z_terms(case, x):
+    """z * logsumexp(x_i)^2 for each counted row, 0 for ignored ones (a torch tensor of x)."""
+    lse = torch.logsumexp(x, dim=-1)
+    counted = torch.tensor(counted_rows(case))
+    return torch.where(counted != 0, case.zloss * lse * lse, torch.zeros_like(lse))
 
 
 def coefficients(case):
@@ -166,6 +202,8 @@ def masked_reference(case):
     at = torch.tensor(a)
     lp = torch.log_softmax(x, dim=-1)
     per = -torch.where(at != 0, at * lp, torch.zeros_like(lp)).sum(-1)
+    if case.zloss != 0:
+        per = per + z_terms(case, x)
     if case.reduction == "none":
         out = per
         per.sum().backward()
@@ -185,7 +223,15 @@ def unit(case):
     g = 1.0
     if case.reduction == "mean":
         g = 1.0 / denominator if denominator > 0 else 0.0
-    return g * float(a.reshape(-1, case.shape[-1]).sum(axis=1).max())
+    A = a.reshape(-1, case.shape[-1]).sum(axis=1)
+    if case.zloss == 0:
+        return g * float(A.max())
+    # the gradient's terms: g * (A_i + 2 z lse_i) p_c and g * a_c, counted rows only (ignored
+    # rows have A_i = 0 and no z-loss)
+    lse = torch.logsumexp(torch.tensor(case.logits), dim=-1).numpy().reshape(-1)
+    counted = counted_rows(case).reshape(-1)
+    terms = np.where(counted != 0, A + 2 * case.zloss * np.abs(lse), 0.0)
+    return g * float(terms.max())
 
 
 def finite(*arrays):
@@ -215,6 +261,8 @@ def write_case(f, case):
     f.write("reduction %s\n" % case.reduction)
     f.write("ignore_index %d\n" % case.ignore_index)
     f.write("smoothing %s\n" % dec(case.smoothing))
+    if case.zloss != 0:
+        f.write("zloss %s\n" % dec(case.zloss))
     if case.weights is None:
         f.write("weights -\n")
     else:
@@ -290,7 +338,7 @@ class Inputs:
 
 def make_case(inp, name, shape, kind, reduction, ignore="none", smoothing=0.0, weighted=False,
               zero_weights=0, scale=3.0, offset=0.0, logits=None, mask_columns=(),
-              sparse_targets=0.0):
+              sparse_targets=0.0, zloss=0.0):
     """One case. ignore: none | default | inrange | outside | minus1 (class indices only)."""
     shape = tuple(shape)
     C = shape[-1]
@@ -317,7 +365,7 @@ def make_case(inp, name, shape, kind, reduction, ignore="none", smoothing=0.0, w
         logits = logits.copy()
         logits[..., list(mask_columns)] = -np.inf
     return Case(name, shape, kind, reduction, logits, labels=labels, targets=targets,
-                ignore_index=ignore_index, smoothing=smoothing, weights=weights)
+                ignore_index=ignore_index, smoothing=smoothing, weights=weights, zloss=zloss)
 
 
 KINDS = ("indices", "onehot", "probs")
@@ -497,11 +545,130 @@ def edge_cases():
     return cases
 
 
+ZLOSSES = (1e-4, 0.01, 0.5, 2.0)  # exact in dec's 15 digits: the C++ test parses the same doubles
+
+
+def zloss_cases():
+    """z-loss (ce_options::z_loss): every kind x reduction x weights x smoothing, z rotating
+    through ZLOSSES; class counts of every kernel (tiles 2..16, 17..40, 1000, 5000: several
+    blocks); offsets +-30 so that lse is large (z = 2 with lse < 0 makes A + 2 z lse negative);
+    -inf masks; every row ignored; a mean whose counted rows all have weight 0; empty batches."""
+    inp = Inputs(5 + SEED_OFFSET)
+    cases = []
+
+    def z_name(z):
+        return ("%g" % z).replace("-", "m")
+
+    # every option, class counts 2..16 (the tile kernels)
+    k = 0
+    for kind in KINDS:
+        for reduction in REDUCTIONS:
+            for weighted in (False, True):
+                for eps in (0.0, 0.1):
+                    for ignore in (("default", "inrange") if kind == "indices" else ("none",)):
+                        z = ZLOSSES[k % 4]
+                        shape = shape_for(inp, k, max_c=16)
+                        if ignore != "none" and len(shape) == 1:
+                            shape = (3,) + shape  # an unbatched sample is not ignored here
+                        name = "zloss_opt_%s_%s_%s_eps%s_ign-%s_z%s" % (
+                            kind, reduction, "w" if weighted else "now", eps, ignore, z_name(z))
+                        cases.append(make_case(inp, name, shape, kind, reduction, ignore, eps,
+                                               weighted, zero_weights=int(k % 5 == 4),
+                                               zloss=z))
+                        k += 1
+    # class counts 17..40 (the long-row kernels), 1000 and 5000 (more than 4096: several blocks)
+    for C in list(range(17, 41)) + [1000, 1000, 1000, 5000]:
+        kind = KINDS[k % 3] if C != 5000 else "indices"
+        reduction = REDUCTIONS[(k // 3) % 3]
+        weighted = (k // 2) % 2 == 1
+        eps = (0.0, 0.1)[(k // 5) % 2]
+        z = ZLOSSES[(k // 7) % 4]
+        ignore = ("default", "inrange")[k % 2] if kind == "indices" else "none"
+        if C == 5000:
+            shape = (2, C)
+        elif C == 1000:
+            shape = (3, C) if k % 2 else (1, 2, C)
+        else:
+            shape = (int(inp.rng.integers(1, 7)), C) if k % 3 else (2, 2, C)
+        name = "zloss_C%d_%s_%s_%s_eps%s_ign-%s_z%s" % (
+            C, kind, reduction, "w" if weighted else "now", eps, ignore, z_name(z))
+        cases.append(make_case(inp, name, shape, kind, reduction, ignore, eps, weighted,
+                               scale=float(1 + k % 4), sparse_targets=0.5 * (k % 2), zloss=z))
+        k += 1
+    # large offsets: lse about +-30 dominates the loss (z lse^2) and the gradient (2 z lse p)
+    j = 0
+    for kind in KINDS:
+        for reduction in REDUCTIONS:
+            for offset in (30.0, -30.0):
+                # every third case z = 2 (both offsets get it: with -30, A + 2 z lse < 0)
+                z = ZLOSSES[(j // 2) % 4] if j % 3 else 2.0
+                shape = shape_for(inp, k, max_c=24)
+                ignore = "default" if kind == "indices" else "none"
+                if ignore != "none" and len(shape) == 1:
+                    shape = (3,) + shape
+                weighted = j % 2 == 0
+                eps = (0.0, 0.1)[(j // 3) % 2]
+                name = "zloss_offset%+d_%s_%s_%s_eps%s_z%s" % (
+                    int(offset), kind, reduction, "w" if weighted else "now", eps, z_name(z))
+                cases.append(make_case(inp, name, shape, kind, reduction, ignore, eps, weighted,
+                                       offset=offset, zloss=z))
+                k += 1
+                j += 1
+    # -inf masks: masked columns have weight 0 (smoothing would give them a coefficient) and no
+    # target; torch gives NaN (0 * -inf), the formula 0 (source masked); lse ignores them
+    for kind in KINDS:
+        for reduction in REDUCTIONS:
+            C = (8, 19, 33)[j % 3]
+            masked = tuple(sorted(inp.rng.choice(C, size=max(1, C // 3), replace=False)))
+            shape = ((4, C), (2, 3, C), (2, 2, 2, C))[j % 3]
+            z = ZLOSSES[j % 4]
+            eps = 0.1 if kind == "indices" else (0.0, 0.1)[j % 2]
+            name = "zloss_neginf_C%d_%s_%s_eps%s_z%s" % (C, kind, reduction, eps, z_name(z))
+            cases.append(make_case(inp, name, shape, kind, reduction,
+                                   "default" if kind == "indices" else "none", eps, True,
+                                   mask_columns=masked, scale=4.0, zloss=z))
+            j += 1
+    # every row ignored: no z-loss either; the mean's denominator is 0 (loss 0, zero gradient)
+    for reduction in REDUCTIONS:
+        for ignore_index, weighted in ((-100, False), (2, True)):
+            if reduction != "mean" and weighted:
+                continue
+            shape = (4, 5) if ignore_index != 2 else (2, 3, 5)
+            labels = np.full(shape[:-1], ignore_index)
+            z = ZLOSSES[j % 4]
+            cases.append(Case("zloss_all_ignored_%s_ign%d_%s_z%s" % (
+                reduction, ignore_index, "w" if weighted else "now", z_name(z)), shape,
+                "indices", reduction, inp.logits(shape, offset=10.0), labels=labels,
+                ignore_index=ignore_index, smoothing=0.1 if weighted else 0.0,
+                weights=inp.weights(5) if weighted else None, zloss=z))
+            j += 1
+    # every counted row's target has weight 0: the mean's denominator is 0 although the rows
+    # have a z-loss (loss 0, zero gradient); sum and none keep it
+    for reduction in REDUCTIONS:
+        C = 6
+        w = inp.weights(C)
+        w[[1, 4]] = 0.0
+        z = ZLOSSES[j % 4]
+        cases.append(Case("zloss_zero_target_weights_%s_z%s" % (reduction, z_name(z)), (5, C),
+                          "indices", reduction, inp.logits((5, C), offset=-5.0),
+                          labels=np.array([1, 4, -100, 1, 4]), weights=w, zloss=z))
+        j += 1
+    # empty batches
+    for kind, reduction in (("indices", "mean"), ("probs", "sum"), ("onehot", "none")):
+        z = ZLOSSES[j % 4]
+        cases.append(make_case(inp, "zloss_empty_%s_%s_z%s" % (kind, reduction, z_name(z)),
+                               (0, 7), kind, reduction, "none", 0.1, True, zloss=z))
+        j += 1
+    assert all(c.zloss != 0 for c in cases)
+    return cases
+
+
 GROUPS = {
     "options": options_cases,
     "classes": classes_cases,
     "hard": hard_cases,
     "edge": edge_cases,
+    "zloss": zloss_cases,
 }
 
 

@@ -360,6 +360,18 @@ inline auto denominator_value(source& s) -> double {
   return s.pick(values);
 }
 
+/// A z-loss coefficient (ce_options::z_loss): mostly 0, sometimes valid, sometimes outside
+/// [0, inf).
+inline auto z_loss_value(source& s) -> double {
+  if (!s.one_in(5)) return 0.0;
+  static const double values[] = {1e-4, 0.01, 0.5, 2.0, 1e3, -0.0, -1e-4,
+                                  std::numeric_limits<double>::quiet_NaN(),
+                                  std::numeric_limits<double>::infinity()};
+  return s.pick(values);
+}
+
+inline auto z_loss_refused(double z) -> bool { return !(z >= 0) || !std::isfinite(z); }
+
 /// Whether a denominator is refused: outside [0, inf), or set with a reduction but mean.
 inline auto denominator_refused(double d, sg::reduction r) -> bool {
   return !(d >= 0) || !std::isfinite(d) || (d != 0 && r != sg::reduction::mean);
@@ -393,6 +405,7 @@ inline auto options_value(source& s, std::size_t classes, bool form_has_losses, 
   const std::uint8_t t = s.byte();
   o.threads = t < 180 ? 1 : t < 220 ? 2 : t < 250 ? 3 : 0;
   o.denominator = denominator_value(s);
+  o.z_loss = z_loss_value(s);
   return o;
 }
 
@@ -429,6 +442,8 @@ struct reference {
   // exp(x_c - m) below the smallest normal number of the kernel's type may flush to 0: an
   // absolute error of up to A (and, in the gradient, scale * A) times that number, per row
   std::vector<long double> row_a;
+  // the same for the gradient and the loss with the z-loss: A + 2 z |lse| (log s enters z lse^2)
+  std::vector<long double> grad_a;
   // rows whose loss is +inf only through coefficients so small (a_c < 2 w_c times float's
   // smallest denormal) that a float kernel forms them as 0, which drops the term
   std::vector<unsigned char> inf_from_tiny;
@@ -439,11 +454,12 @@ struct reference {
 };
 
 /// Row i's coefficients a_c (rows.hpp), from a callback; `ignored(i)` rows give 0 everywhere.
+/// z: the z-loss coefficient (each counted row adds z lse^2).
 template <class T, class Coefficient, class Weight, class Ignored>
 auto compute_reference(const T* logits, std::size_t rows, std::size_t classes,
                        const Coefficient& coefficient, const Weight& weight,
-                       const Ignored& ignored, long double denominator, bool mean)
-    -> reference<T> {
+                       const Ignored& ignored, long double denominator, bool mean,
+                       long double z = 0) -> reference<T> {
   reference<T> r;
   r.mean = mean;
   r.denominator = denominator;
@@ -453,6 +469,7 @@ auto compute_reference(const T* logits, std::size_t rows, std::size_t classes,
   r.grad.assign(rows * classes, 0);
   r.grad_slack.assign(rows * classes, 0);
   r.row_a.assign(rows, 0);
+  r.grad_a.assign(rows, 0);
   r.inf_from_tiny.assign(rows, 0);
   r.loss_denormal.assign(rows, 0);
   r.grad_denormal.assign(rows * classes, 0);
@@ -505,9 +522,19 @@ auto compute_reference(const T* logits, std::size_t rows, std::size_t classes,
         tiny_only &= a[c] < 2 * dm || a[c] < 2 * weight(c) * dm;
     }
     r.inf_from_tiny[i] = std::isinf(loss) && tiny_only;
+    // the z-loss: z lse^2, lse = m + log s carrying the rounding of log s (about one unit of
+    // rtol absolutely), so 2 z |lse| more slack; the kernels form z lse^2 and 2 z lse in double,
+    // which rows with |lse| near double's range leave (gap_bound)
+    const long double lse = m + log_s;
+    const long double z_lse = 2 * z * std::fabs(lse);
+    if (z != 0) {
+      loss += z * lse * lse;
+      r.gap_bound[i] += z * lse * lse + z_lse;
+    }
     r.loss[i] = loss;
     r.row_a[i] = A;
-    r.loss_slack[i] = (std::isinf(loss) ? 0 : loss) + A;
+    r.grad_a[i] = A + z_lse;
+    r.loss_slack[i] = (std::isinf(loss) ? 0 : loss) + A + z_lse;
     // a_c = w_c * f_c rounds twice: f_c to a denormal (off by w_c * denormal after the
     // product) and the product itself (off by one denormal): w_c + 1 denormals per a_c
     long double E = 0;
@@ -519,8 +546,8 @@ auto compute_reference(const T* logits, std::size_t rows, std::size_t classes,
     r.loss_denormal[i] += E;
     for (std::size_t c = 0; c < classes; ++c) {
       const long double pc = std::exp(static_cast<long double>(x[c]) - m) / s;
-      r.grad[i * classes + c] = r.scale * (A * pc - a[c]);
-      r.grad_slack[i * classes + c] = r.scale * (A * pc + a[c]);
+      r.grad[i * classes + c] = r.scale * ((A + 2 * z * lse) * pc - a[c]);
+      r.grad_slack[i * classes + c] = r.scale * ((A + z_lse) * pc + a[c]);
       r.grad_denormal[i * classes + c] = (1 + r.scale) * (pc * E + weight(c) + 1);
     }
   }

@@ -50,10 +50,12 @@ auto scalar_rows(const rows_problem<T, U>& p) -> double {
     if (p.z_loss != 0) loss += p.z_loss * lse * lse;
     if (g) {
       const double scale = p.grad_scale;
-      const double a_grad = a_sum + 2 * p.z_loss * lse;
       for (std::size_t c = 0; c < C; ++c) {
         const double prob = std::exp(double(x[c]) - m) / s;
-        g[c] = T(scale * (a_grad * prob - coefficient(i, c)));
+        // (A + 2 z lse) p_c, with lse p_c formed first: 2 z lse alone may overflow where the
+        // product does not
+        const double z_term = p.z_loss != 0 ? 2 * p.z_loss * (lse * prob) : 0.0;
+        g[c] = T(scale * (a_sum * prob + z_term - coefficient(i, c)));
       }
     }
     if (p.losses) p.losses[i] = T(loss);

@@ -261,6 +261,13 @@ SHAPEGUARD_SIMD_IN auto needs_reference(const rows_problem<T, U>& p) -> bool {
     if (p.weights && (p.weight_sum > limit ||
                       (p.grad && p.grad_scale * (p.weight_sum > 1 ? p.weight_sum : 1.0) > limit)))
       return true;
+    // With the z-loss, the gradient's factor scale (A + 2 z lse) / s: |lse| is at most float's
+    // largest value (plus log C); a z large enough against the scale to overflow it goes to the
+    // reference too.
+    if (p.grad && p.z_loss != 0 &&
+        p.grad_scale * ((p.weight_sum > 1 ? p.weight_sum : 1.0) +
+                        2 * p.z_loss * 1.01 * double(std::numeric_limits<float>::max())) > limit)
+      return true;
   }
   return false;
 }
