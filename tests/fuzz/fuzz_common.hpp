@@ -547,7 +547,8 @@ auto compute_reference(const T* logits, std::size_t rows, std::size_t classes,
     for (std::size_t c = 0; c < classes; ++c) {
       const long double pc = std::exp(static_cast<long double>(x[c]) - m) / s;
       r.grad[i * classes + c] = r.scale * ((A + 2 * z * lse) * pc - a[c]);
-      r.grad_slack[i * classes + c] = r.scale * ((A + z_lse) * pc + a[c]);
+      // (log s, so lse, is off by about rtol absolutely: 2 z p_c rtol, however small lse is)
+      r.grad_slack[i * classes + c] = r.scale * ((A + z_lse + (z != 0 ? 2 * z : 0)) * pc + a[c]);
       r.grad_denormal[i * classes + c] = (1 + r.scale) * (pc * E + weight(c) + 1);
     }
   }
