@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -29,11 +30,13 @@ auto own_denominator(const label_counts& counts, const ce_options& o) -> double 
 }
 
 /// Solves a checked call: the sum of the rows' losses, with the gradient (if any) scaled by
-/// `grad_scale`.
-template <class LogitsView, class Labels>
+/// `grad_scale`; with `pred`, each row's prediction, and with `correct` the count of counted
+/// rows predicted right (class indices and one-hot rows).
+template <class LogitsView, class Labels, class E = std::int64_t>
 auto solve(const LogitsView& logits, const Labels& labels,
            typename LogitsView::value_type* grad, typename LogitsView::value_type* losses,
-           const ce_options& o, double grad_scale) -> double {
+           const ce_options& o, double grad_scale, E* pred = nullptr,
+           std::size_t* correct = nullptr) -> double {
   using T = typename LogitsView::value_type;
   using Y = typename decltype(labels.view)::value_type;
   constexpr std::size_t batch_rank = LogitsView::rank() - 1;
@@ -66,7 +69,8 @@ auto solve(const LogitsView& logits, const Labels& labels,
     else
       return dense_kernel<T, U>();
   }();
-  return reduce_rows(rows, classes, o.threads, [&](std::size_t r0, std::size_t n) {
+  std::atomic<std::size_t> hits = 0;  // an integer sum: the same for any thread count
+  const double total = reduce_rows(rows, classes, o.threads, [&](std::size_t r0, std::size_t n) {
     rows_problem<T, U> p = base;
     p.rows = n;
     p.logits = logits.data() + r0 * classes;
@@ -94,8 +98,32 @@ auto solve(const LogitsView& logits, const Labels& labels,
     } else {
       p.targets = labels.view.data() + r0 * classes;
     }
-    return kernel(p);
+    // predictions of another type than int64 through a block of int64
+    std::array<std::int64_t, max_rows_per_block> predicted;
+    if (pred) {
+      if constexpr (std::is_same_v<E, std::int64_t>)
+        p.predictions = pred + r0;
+      else
+        p.predictions = predicted.data();
+    }
+    const double sum = kernel(p);
+    if (pred) {
+      if constexpr (!std::is_same_v<E, std::int64_t>)
+        for (std::size_t i = 0; i < n; ++i) pred[r0 + i] = E(predicted[i]);
+      if constexpr (as_indices) {
+        if (correct) {
+          // ignored rows predict -1, which no counted label equals
+          std::size_t right = 0;
+          for (std::size_t i = 0; i < n; ++i)
+            right += p.predictions[i] >= 0 && p.predictions[i] == p.index[i];
+          hits += right;
+        }
+      }
+    }
+    return sum;
   });
+  if (correct) *correct = hits;
+  return total;
 }
 
 /// One checked call: the views built once, every check, then the kernels. The result is the
@@ -116,9 +144,15 @@ auto checked_call(const Logits& logits, const Labels& labels, const Outputs& out
   const double denominator = !mean                ? 1.0
                              : o.denominator > 0 ? o.denominator
                                                  : own_denominator<decltype(y)::encoding>(counts, o);
+  const double scale = denominator > 0 ? 1.0 / denominator : 0.0;
   double total = 0;
-  if constexpr (pair_traits<decltype(x), decltype(y)>::proven_compatible_types)
-    total = solve(x, y, g, l, o, denominator > 0 ? 1.0 / denominator : 0.0);
+  if constexpr (pair_traits<decltype(x), decltype(y)>::proven_compatible_types) {
+    if constexpr (Outputs::has_predictions) {
+      total = solve(x, y, g, l, o, scale, out.predictions.view.data(), out.predictions.correct);
+    } else {
+      total = solve(x, y, g, l, o, scale);
+    }
+  }
   // (otherwise never compiled into a program: validate's static_assert has failed)
   if constexpr (!Outputs::has_losses) {
     if (!mean) return T(total);

@@ -33,6 +33,8 @@ struct rows_problem {
   double weight_sum = 0;  // sum_c w_c (classes when weights is null)
   double grad_scale = 1;  // multiplies every gradient entry: 1 / denominator for mean
   double z_loss = 0;      // z >= 0: each row's loss gains z lse^2
+  std::int64_t* predictions = nullptr;  // rows, or null: each row's first argmax, -1 where the
+                                        // loss is NaN (a NaN or +inf logit, none above -inf)
 };
 
 /// The problem of the sigmoid kernels: `count` elements of a [rows, classes] tensor, taken in

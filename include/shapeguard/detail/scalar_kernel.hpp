@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 
 #include "rows.hpp"
@@ -34,10 +35,16 @@ auto scalar_rows(const rows_problem<T, U>& p) -> double {
       if (g)
         for (std::size_t c = 0; c < C; ++c) g[c] = T(0);
       if (p.losses) p.losses[i] = T(0);
+      if (p.predictions) p.predictions[i] = -1;
       continue;
     }
     double m = -std::numeric_limits<double>::infinity();
-    for (std::size_t c = 0; c < C; ++c) m = double(x[c]) > m ? double(x[c]) : m;
+    std::size_t arg = 0;  // the first maximum
+    for (std::size_t c = 0; c < C; ++c)
+      if (double(x[c]) > m) {
+        m = double(x[c]);
+        arg = c;
+      }
     double s = 0, a_sum = 0, weighted_gap = 0;
     for (std::size_t c = 0; c < C; ++c) {
       s += std::exp(double(x[c]) - m);
@@ -59,6 +66,8 @@ auto scalar_rows(const rows_problem<T, U>& p) -> double {
       }
     }
     if (p.losses) p.losses[i] = T(loss);
+    // s is NaN exactly when the loss is undefined: a NaN or +inf logit, or none above -inf
+    if (p.predictions) p.predictions[i] = std::isnan(s) ? -1 : std::int64_t(arg);
     total += loss;
   }
   return total;

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
@@ -156,6 +157,33 @@ inline auto check_losses(const buffer& losses, shape expected, bool per_element,
   return check_inputs_apart(losses, inputs);
 }
 
+/// Predictions of shape `expected` (the logits' batch shape) in integers of `bits` bits that
+/// hold at most `max_value`; `outputs`: the call's other outputs and its inputs.
+inline auto check_predictions(const buffer& pred, shape expected, const buffer& logits,
+                              std::size_t classes, unsigned long long max_value, int bits,
+                              input_list others) -> check_result {
+  for (std::size_t a = 0; a < expected.size(); ++a)
+    if (pred.sizes[a] != expected[a])
+      return failure(error_kind::output_mismatch,
+                     fmt::format("predictions {} must have the batch shape of logits {}, but "
+                                 "axis {} has {}, not {}; hint: one class per sample, shaped "
+                                 "like the logits without the class axis",
+                                 shape_text(pred.sizes), shape_text(logits.sizes), a,
+                                 pred.sizes[a], expected[a]));
+  if (classes > 0 && classes - 1 > max_value)
+    return failure(error_kind::output_mismatch,
+                   fmt::format("predictions {} of {}-bit integers cannot hold class {} of logits "
+                               "{}; hint: use int32 or int64 predictions",
+                               shape_text(pred.sizes), bits, classes - 1,
+                               shape_text(logits.sizes)));
+  if (auto r = check_data(pred); !r) return r;
+  if (overlaps(pred.data, pred.bytes, logits.data, logits.bytes))
+    return failure(error_kind::output_mismatch,
+                   fmt::format("predictions {} overlap logits {}; hint: pass a separate buffer",
+                               shape_text(pred.sizes), shape_text(logits.sizes)));
+  return check_inputs_apart(pred, others);
+}
+
 /// Every output of `out` against the logits and labels of softmax_cross_entropy: the static
 /// parts (ranks, element types) at compile time, the rest here.
 template <class Traits, class Outputs>
@@ -184,16 +212,41 @@ auto check_outputs(const typename Traits::logits_view& logits,
     grad_b = buffer_of(out.grad, g, "grad");
     if (auto r = check_grad(grad_b, logits_b, {labels_b, weights_b}); !r) return r;
   }
+  [[maybe_unused]] std::array<std::size_t, Traits::batch_rank> l{};
+  [[maybe_unused]] buffer losses_out{};
   if constexpr (Outputs::has_losses) {
     using L = decltype(out.losses);
     static_assert(L::rank() == Traits::batch_rank,
                   SHAPEGUARD_OP ": per-sample losses have the logits' batch axes (rank - 1)");
     static_assert(std::is_same_v<typename L::value_type, T>,
                   SHAPEGUARD_OP ": per-sample losses need the logits' element type");
-    const auto l = sizes_of(out.losses);
+    l = sizes_of(out.losses);
     const buffer losses_b = buffer_of(out.losses, l, "per-sample losses");
     if (auto r = check_losses(losses_b, batch, false, logits_b,
                               Outputs::has_grad ? &grad_b : nullptr, {labels_b, weights_b});
+        !r)
+      return r;
+    losses_out = losses_b;
+  }
+  if constexpr (Outputs::has_predictions) {
+    using P = decltype(out.predictions.view);
+    using E = typename P::value_type;
+    static_assert(P::rank() == Traits::batch_rank,
+                  SHAPEGUARD_OP ": predictions have the logits' batch axes (rank - 1)");
+    static_assert(std::is_integral_v<E> && std::is_signed_v<E>,
+                  SHAPEGUARD_OP ": predictions need a signed integer type (a row without a "
+                                "prediction holds -1)");
+    if (out.predictions.correct && Traits::encoding == label_encoding::probabilities)
+      return failure(error_kind::invalid_option,
+                     fmt::format("sg::predictions(..., correct) counts rows whose prediction is "
+                                 "their label, but {} {} have no class per row; hint: pass "
+                                 "sg::predictions(buffer) alone",
+                                 labels_noun(Traits::encoding), shape_text(y)));
+    const auto pr = sizes_of(out.predictions.view);
+    const buffer pred_b = buffer_of(out.predictions.view, pr, "predictions");
+    if (auto r = check_predictions(pred_b, batch, logits_b, x.back(),
+                                   static_cast<unsigned long long>(std::numeric_limits<E>::max()),
+                                   int(sizeof(E) * 8), {labels_b, weights_b, grad_b, losses_out});
         !r)
       return r;
   }

@@ -279,6 +279,9 @@ auto check_sigmoid_outputs(const typename Traits::logits_view& logits,
                            const typename Traits::labels_view& labels, const Outputs& out,
                            const bce_options& o, bool solving) -> check_result {
   using T = typename Traits::logit_type;
+  static_assert(!Outputs::has_predictions,
+                SHAPEGUARD_SIGMOID_OP ": sg::predictions(...) are the argmax of a softmax; a "
+                "sigmoid output's prediction is its sign");
   const auto x = sizes_of(logits);
   const auto y = sizes_of(labels);
   const buffer logits_b = buffer_of(logits, x, "logits");

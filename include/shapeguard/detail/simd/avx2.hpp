@@ -116,6 +116,11 @@ struct avx2_f32 {
   // For the tile kernel (rows in lanes) and its log.
   SHAPEGUARD_V256 static reg div(reg a, reg b) { return _mm256_div_ps(a, b); }
   SHAPEGUARD_V256 static mask equal(reg a, reg b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
+  /// The first lane set in m, or width when none is.
+  SHAPEGUARD_V256 static std::size_t first(mask m) {
+    const unsigned b = unsigned(_mm256_movemask_ps(m));
+    return b ? std::size_t(__builtin_ctz(b)) : width;
+  }
   // x = m * 2^k with m in [2/3, 4/3), for x a positive normal float; returns m, k as a float.
   SHAPEGUARD_V256 static reg split_exponent(reg x, reg& k) {
     const __m256i i = _mm256_castps_si256(x);
@@ -252,6 +257,10 @@ struct avx2_f64 {
   }
   SHAPEGUARD_V256 static reg div(reg a, reg b) { return _mm256_div_pd(a, b); }
   SHAPEGUARD_V256 static mask equal(reg a, reg b) { return _mm256_cmp_pd(a, b, _CMP_EQ_OQ); }
+  SHAPEGUARD_V256 static std::size_t first(mask m) {
+    const unsigned b = unsigned(_mm256_movemask_pd(m));
+    return b ? std::size_t(__builtin_ctz(b)) : width;
+  }
 };
 
 }  // namespace shapeguard::detail::simd

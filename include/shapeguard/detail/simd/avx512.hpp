@@ -101,6 +101,10 @@ struct avx512_f32 {
   // For the tile kernel (rows in lanes) and its log.
   SHAPEGUARD_V512 static reg div(reg a, reg b) { return _mm512_div_ps(a, b); }
   SHAPEGUARD_V512 static mask equal(reg a, reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
+  /// The first lane set in m, or width when none is.
+  SHAPEGUARD_V512 static std::size_t first(mask m) {
+    return m ? std::size_t(__builtin_ctz(unsigned(m))) : width;
+  }
   // x = m * 2^k with m in [2/3, 4/3), for x a positive normal float; returns m, k as a float.
   SHAPEGUARD_V512 static reg split_exponent(reg x, reg& k) {
     const __m512i i = _mm512_castps_si512(x);
@@ -230,6 +234,9 @@ struct avx512_f64 {
   }
   SHAPEGUARD_V512 static reg div(reg a, reg b) { return _mm512_div_pd(a, b); }
   SHAPEGUARD_V512 static mask equal(reg a, reg b) { return _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ); }
+  SHAPEGUARD_V512 static std::size_t first(mask m) {
+    return m ? std::size_t(__builtin_ctz(unsigned(m))) : width;
+  }
 };
 
 }  // namespace shapeguard::detail::simd

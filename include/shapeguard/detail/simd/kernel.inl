@@ -55,7 +55,7 @@ SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, typename P::target>& p,
   const reg keep_v = V::set1(T(keep)), spread_v = V::set1(T(spread));
   const reg keep_g = V::set1(T(scale * keep)), spread_g = V::set1(T(scale * spread));
 
-  std::size_t r[G], y[G] = {};
+  std::size_t r[G], y[G] = {}, arg[G];
   double wy[G] = {};
   T xy[G] = {}, m[G];
   reg e[G];
@@ -74,6 +74,7 @@ SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, typename P::target>& p,
     const reg xv = V::load_tail(p.logits + r[k] * C, C, minus_inf);
     m[k] = V::reduce_max(V::max_ignore_nan(xv, V::set1(minus_inf)));
     const reg mv = V::set1(m[k]);
+    arg[k] = V::first(V::equal(xv, mv));
     e[k] = vexp<V>(V::sub(xv, mv));
     vec_sums<V> acc = sums_zero<V>();
     acc.s = e[k];
@@ -89,6 +90,8 @@ SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, typename P::target>& p,
       gap = coeffs.gap(wy[k], double(m[k]), double(xy[k]), sums[k].gap);
     }
     const bool undefined = m[k] == minus_inf;  // every logit -inf or NaN: NaN as the reference
+    if (p.predictions && k < count)
+      p.predictions[r[k]] = undefined || std::isnan(sums[k].s) ? -1 : std::int64_t(arg[k]);
     if (k < count) {
       if (undefined)
         out.push(r[k], std::numeric_limits<double>::quiet_NaN(), 1.0, 0.0, 0.0);
@@ -124,6 +127,7 @@ SHAPEGUARD_SIMD_FN void short_row_groups(const rows_problem<T, typename P::targe
       if (p.index[i] == p.ignore_index) {
         if constexpr (Grad) fill_row<V>(p.grad + i * C, C, T(0));
         if (p.losses) p.losses[i] = T(0);
+        if (p.predictions) p.predictions[i] = -1;
         continue;
       }
     }
@@ -169,6 +173,7 @@ SHAPEGUARD_SIMD_FN void long_rows(const rows_problem<T, typename P::target>& p,
       if (p.index[i] == p.ignore_index) {
         if constexpr (Grad) fill_row<V>(g, C, T(0));
         if (p.losses) p.losses[i] = T(0);
+        if (p.predictions) p.predictions[i] = -1;
         continue;
       }
       y = static_cast<std::size_t>(p.index[i]);
@@ -178,12 +183,18 @@ SHAPEGUARD_SIMD_FN void long_rows(const rows_problem<T, typename P::target>& p,
 
     T m;
     simd::row_sums sums;
+    std::size_t arg = 0;
+    std::size_t* const want_arg = p.predictions ? &arg : nullptr;
     if (Grad && fits) {
       sums = block_sums<V, P, true>(x, g, t, w, C, keep_t, spread_t,
-                                    i + 1 < p.rows ? x + C : nullptr, m, ref);
+                                    i + 1 < p.rows ? x + C : nullptr, m, ref, want_arg);
     } else {
-      sums = block_sums<V, P, false>(x, nullptr, t, w, C, keep_t, spread_t, nullptr, m, nullptr);
+      sums = block_sums<V, P, false>(x, nullptr, t, w, C, keep_t, spread_t, nullptr, m, nullptr,
+                                     want_arg);
     }
+    // s is NaN with a NaN or +inf logit: the loss is NaN, and there is no prediction
+    if (p.predictions)
+      p.predictions[i] = m == minus_inf || std::isnan(sums.s) ? -1 : std::int64_t(arg);
 
     if (m == minus_inf) {  // every logit -inf or NaN: NaN like the reference
       if constexpr (Grad) fill_row<V>(g, C, nan);

@@ -85,6 +85,14 @@ struct neon_f32 {
   }
   SHAPEGUARD_VNEON static reg div(reg a, reg b) { return vdivq_f32(a, b); }
   SHAPEGUARD_VNEON static mask equal(reg a, reg b) { return vceqq_f32(a, b); }
+  /// The first lane set in m, or width when none is.
+  SHAPEGUARD_VNEON static std::size_t first(mask m) {
+    std::uint32_t b[width];
+    vst1q_u32(b, m);
+    for (std::size_t k = 0; k < width; ++k)
+      if (b[k]) return k;
+    return width;
+  }
   // x = m * 2^k with m in [2/3, 4/3), for x a positive normal float; returns m, k as a float.
   SHAPEGUARD_VNEON static reg split_exponent(reg x, reg& k) {
     const int32x4_t i = vreinterpretq_s32_f32(x);
@@ -151,6 +159,13 @@ struct neon_f64 {
   }
   SHAPEGUARD_VNEON static reg div(reg a, reg b) { return vdivq_f64(a, b); }
   SHAPEGUARD_VNEON static mask equal(reg a, reg b) { return vceqq_f64(a, b); }
+  SHAPEGUARD_VNEON static std::size_t first(mask m) {
+    std::uint64_t b[width];
+    vst1q_u64(b, m);
+    for (std::size_t k = 0; k < width; ++k)
+      if (b[k]) return k;
+    return width;
+  }
 };
 
 }  // namespace shapeguard::detail::simd

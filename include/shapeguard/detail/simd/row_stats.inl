@@ -40,6 +40,22 @@ SHAPEGUARD_SIMD_FN auto row_max(const typename V::value_type* x, std::size_t n) 
   return V::reduce_max(V::max_ignore_nan(m0, m1));
 }
 
+/// The first c in [0, n) with x[c] == v, or n.
+template <class V>
+SHAPEGUARD_SIMD_FN auto first_equal(const typename V::value_type* x, std::size_t n,
+                                    typename V::value_type v) -> std::size_t {
+  constexpr std::size_t W = V::width;
+  const typename V::reg vv = V::set1(v);
+  std::size_t c = 0;
+  for (; c + W <= n; c += W) {
+    const std::size_t k = V::first(V::equal(V::load(x + c), vv));
+    if (k != W) return c + k;
+  }
+  for (; c < n; ++c)
+    if (x[c] == v) return c;
+  return n;
+}
+
 /// Sums over x[0, n) against the reference m: s = sum exp(x - m) and the target policy P's
 /// terms; with Store, exp(x - m) is written to g (which may be x).
 template <class V, class P, bool Store>
@@ -88,13 +104,15 @@ SHAPEGUARD_SIMD_IN auto exp_pass(const typename V::value_type* x, typename V::va
 /// With Store, exp goes into g with the next block on its way, ref[b] receives the reference
 /// block b's values are relative to (the running max after that block), so the gradient pass
 /// scales block b by exp(ref[b] - m), and `ahead` (the next row's logits) is prefetched during
-/// the last block. Without Store, g, ref and ahead are unused.
+/// the last block. Without Store, g, ref and ahead are unused. With `arg`, *arg receives the
+/// first index of the max, found in each block that raises it before the block is overwritten.
 template <class V, class P, bool Store>
 SHAPEGUARD_SIMD_IN auto block_sums(const typename V::value_type* x, typename V::value_type* g,
                                     const typename P::target* t, const float* w, std::size_t n,
                                     typename V::value_type keep, typename V::value_type spread,
                                     const typename V::value_type* ahead,
-                                    typename V::value_type& m, typename V::value_type* ref)
+                                    typename V::value_type& m, typename V::value_type* ref,
+                                    std::size_t* arg)
     -> simd::row_sums {
   using T = typename V::value_type;
   constexpr std::size_t B = simd::block_bytes / sizeof(T);
@@ -103,6 +121,9 @@ SHAPEGUARD_SIMD_IN auto block_sums(const typename V::value_type* x, typename V::
     // Nothing to rebase from: the whole row's max is every block's reference (rare).
     m = row_max<V>(x, n);
     if (m == -std::numeric_limits<T>::infinity()) return {};
+    if (arg) *arg = first_equal<V>(x, n, m);
+  } else if (arg) {
+    *arg = first_equal<V>(x, n < B ? n : B, m);
   }
   simd::row_sums sums;
   for (std::size_t c = 0, b = 0; c < n; c += B, ++b) {
@@ -112,6 +133,7 @@ SHAPEGUARD_SIMD_IN auto block_sums(const typename V::value_type* x, typename V::
       if (block_max > m) {
         P::rebase(sums, c, double(m), double(block_max));
         m = block_max;
+        if (arg) *arg = c + first_equal<V>(x + c, len, m);
       }
     }
     if constexpr (Store) ref[b] = m;

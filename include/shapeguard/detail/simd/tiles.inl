@@ -39,6 +39,7 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
   }
 
   const std::int64_t* const index = p.index;
+  std::int64_t* const predictions = p.predictions;
   const std::int64_t ignore = p.ignore_index;
   const float* const weights = p.weights;
   const std::size_t rows = p.rows;
@@ -66,13 +67,27 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
     SHAPEGUARD_UNROLL(2)
     for (std::size_t h = 0; h < R; ++h) V::transpose(T[h]);
 
-    reg m = V::set1(minus_inf), xy = V::zero();
-    SHAPEGUARD_UNROLL(32)
-    for (std::size_t c = 0; c < R * W; ++c) {
-      if (c < C) {
-        reg& X_c = T[c / W][c % W];
-        m = V::max_ignore_nan(X_c, m);
-        xy = V::select(V::equal(yv, V::set1(float(c))), X_c, xy);
+    // the max, the target's logit, and with predictions the first class of the max (a strict
+    // greater keeps the first of equal maxima and skips NaN, as max_ignore_nan does)
+    reg m = V::set1(minus_inf), xy = V::zero(), arg = V::zero();
+    if (predictions) {
+      SHAPEGUARD_UNROLL(32)
+      for (std::size_t c = 0; c < R * W; ++c) {
+        if (c < C) {
+          reg& X_c = T[c / W][c % W];
+          arg = V::select(V::greater(X_c, m), V::set1(float(c)), arg);
+          m = V::max_ignore_nan(X_c, m);
+          xy = V::select(V::equal(yv, V::set1(float(c))), X_c, xy);
+        }
+      }
+    } else {
+      SHAPEGUARD_UNROLL(32)
+      for (std::size_t c = 0; c < R * W; ++c) {
+        if (c < C) {
+          reg& X_c = T[c / W][c % W];
+          m = V::max_ignore_nan(X_c, m);
+          xy = V::select(V::equal(yv, V::set1(float(c))), X_c, xy);
+        }
       }
     }
     // for smoothing, the gap sum_c w_c (m - x_c) in double lanes (see gap_lanes); a class of
@@ -136,6 +151,16 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
       loss_d[h] = vd::select(vd::nonzero(live_d[h]), loss, vd::zero());
     }
     total += vd::reduce_add(vd::add(loss_d[0], loss_d[1]));
+    if (predictions) {
+      // -1 for ignored rows (yv < 0) and rows whose loss is NaN (s NaN, or no logit above -inf)
+      const reg none = V::set1(-1.0f);
+      reg a = V::select(V::equal(s, s), arg, none);
+      a = V::select(V::less(yv, V::zero()), none, a);
+      a = V::select(V::equal(m, V::set1(minus_inf)), none, a);
+      float a_j[W];
+      V::store(a_j, a);
+      for (std::size_t j = 0; j < n; ++j) predictions[r0 + j] = std::int64_t(a_j[j]);
+    }
     if (p.losses) {
       const reg loss = V::narrow(loss_d[0], loss_d[1]);
       if (n == W)
