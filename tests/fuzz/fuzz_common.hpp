@@ -53,7 +53,7 @@ namespace sg = shapeguard;
 
 struct counters {
   std::atomic<std::uint64_t> inputs{0}, skipped{0}, bad_extents{0}, accepted{0},
-      kernel_runs{0}, nonfinite_results{0};
+      kernel_runs{0}, nonfinite_results{0}, prediction_runs{0};
   std::array<std::atomic<std::uint64_t>,
              static_cast<std::size_t>(sg::error_kind::extent_mismatch) + 1>
       by_kind{};  // indexed by sg::error_kind; extent_mismatch is the last
@@ -71,10 +71,11 @@ inline void print_stats() {
   std::fprintf(stderr,
                "shapeguard fuzz stats: inputs %llu, skipped (too large) %llu, extents rejected "
                "%llu, calls accepted %llu, kernel runs compared %llu, with non-finite results "
-               "%llu; rejected by kind:",
+               "%llu, predictions compared %llu; rejected by kind:",
                (unsigned long long)c.inputs, (unsigned long long)c.skipped,
                (unsigned long long)c.bad_extents, (unsigned long long)c.accepted,
-               (unsigned long long)c.kernel_runs, (unsigned long long)c.nonfinite_results);
+               (unsigned long long)c.kernel_runs, (unsigned long long)c.nonfinite_results,
+               (unsigned long long)c.prediction_runs);
   for (std::size_t k = 0; k < c.by_kind.size(); ++k)
     std::fprintf(stderr, " %s %llu", sg::to_string(static_cast<sg::error_kind>(k)).data(),
                  (unsigned long long)c.by_kind[k]);

@@ -671,6 +671,60 @@ void run_loss(source& s) {
     }
     if (nonfinite) ++st.nonfinite_results;
 
+    // predictions, beside the loss alone: each row's first maximum, -1 for an ignored row and
+    // for a row whose softmax is undefined (a NaN or +inf logit, none above -inf); the count of
+    // counted rows predicted right; the loss the same bit for bit
+    if constexpr (!dense) {
+      if (form == 0 && x_ptr && classes >= 2 && rows <= max_elements) {
+        std::array<std::size_t, B> pe{};
+        for (std::size_t a = 0; a < B; ++a) pe[a] = xe[a];
+        std::vector<std::int64_t> pred(rows, -7);
+        std::size_t correct = 99;
+        // int64 predictions hold every class below 2^63 (an empty batch may claim more)
+        const bool fits = classes - 1 <= std::size_t(std::numeric_limits<std::int64_t>::max());
+        bool accepted = true;
+        T with{};
+        try {
+          with = sg::softmax_cross_entropy(
+              xv, labels, sg::predictions(make_view(pred.data(), pe), correct), o);
+        } catch (const sg::shape_error& e) {
+          FUZZ_REQUIRE(!fits && e.kind() == K::output_mismatch,
+                       "{}: the call with predictions raised {}: {}", where,
+                       sg::to_string(e.kind()), e.what());
+          FUZZ_REQUIRE(correct == 99, "{}: the count was written by a failing call", where);
+          accepted = false;
+        }
+        FUZZ_REQUIRE(fits || !accepted, "{}: int64 predictions accepted for {} classes", where,
+                     classes);
+        if (accepted) {
+          FUZZ_REQUIRE(std::memcmp(&with, &out.loss, sizeof(T)) == 0 ||
+                           (std::isnan(with) && std::isnan(out.loss)),
+                       "{}: the loss is {} with predictions, {} without", where, with, out.loss);
+          std::size_t right = 0;
+          for (std::size_t i = 0; i < rows; ++i) {
+            const T* row = x_orig.data() + i * classes;
+            std::int64_t want = 0;
+            bool defined = false;
+            for (std::size_t c = 0; c < classes; ++c) {
+              if (std::isnan(row[c]) || row[c] == std::numeric_limits<T>::infinity()) {
+                defined = false;
+                break;
+              }
+              if (row[c] > row[want]) want = std::int64_t(c);
+              defined |= row[c] != -std::numeric_limits<T>::infinity();
+            }
+            if (!defined || std::cmp_equal(y_ptr[i], o.ignore_index)) want = -1;
+            FUZZ_REQUIRE(pred[i] == want, "{}: row {} predicts {}, expected {}{}", where, i,
+                         pred[i], want, row_text(i));
+            right += want >= 0 && std::cmp_equal(y_ptr[i], want);
+          }
+          FUZZ_REQUIRE(correct == right, "{}: {} rows counted right, expected {}", where,
+                       correct, right);
+          ++st.prediction_runs;
+        }
+      }
+    }
+
     // the thread count changes nothing, bit for bit
     if (o.threads > 1) {
       std::vector<unsigned char> g_many(g_span.size()), l_many(l_span.size());
