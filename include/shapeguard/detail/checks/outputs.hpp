@@ -158,7 +158,8 @@ inline auto check_losses(const buffer& losses, shape expected, bool per_element,
 }
 
 /// Predictions of shape `expected` (the logits' batch shape) in integers of `bits` bits that
-/// hold at most `max_value`; `outputs`: the call's other outputs and its inputs.
+/// hold at most `max_value`; `others`: the call's other outputs and its inputs besides the
+/// logits, none of which they may overlap.
 inline auto check_predictions(const buffer& pred, shape expected, const buffer& logits,
                               std::size_t classes, unsigned long long max_value, int bits,
                               input_list others) -> check_result {
