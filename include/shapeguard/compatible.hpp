@@ -31,12 +31,13 @@ struct pair_traits {
       logits_rank == 0 ? 0 : (indices ? logits_rank - 1 : logits_rank);
   static constexpr std::size_t batch_rank = logits_rank == 0 ? 0 : logits_rank - 1;
 
-  // the kernels compute in float and double; long double is not one of them
-  static constexpr bool logits_floating =
-      std::is_same_v<logit_type, float> || std::is_same_v<logit_type, double>;
-  static constexpr bool labels_type_ok = !std::is_floating_point_v<label_type> ||
-                                         std::is_same_v<label_type, float> ||
-                                         std::is_same_v<label_type, double>;
+  // the kernels read float, double and the 16-bit types (storage.hpp); long double is not one
+  // of them, and double lanes do not read 16-bit targets
+  static constexpr bool logits_floating = is_floating_v<logit_type>;
+  static constexpr bool labels_type_ok =
+      is_floating_v<label_type>
+          ? !(is_16bit_v<label_type> && std::is_same_v<logit_type, double>)
+          : !is_unsupported_floating_v<label_type>;
   static constexpr bool logits_ranked = logits_rank >= 1;
   static constexpr bool rank_ok = logits_ranked && labels_rank == expected_labels_rank;
 

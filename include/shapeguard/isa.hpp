@@ -24,7 +24,7 @@ namespace shapeguard {
 /// An instruction set of the fused kernel.
 enum class isa {
   scalar,  ///< the reference: plain loops in double
-  avx2,    ///< x86-64 AVX2 with FMA
+  avx2,    ///< x86-64 AVX2 with FMA and F16C
   avx512,  ///< x86-64 AVX-512 (F, DQ, VL, BW)
   neon,    ///< AArch64 Advanced SIMD
 };
@@ -40,6 +40,17 @@ constexpr auto to_string(isa a) noexcept -> std::string_view {
   return "invalid";
 }
 
+#if SHAPEGUARD_SIMD_X86
+namespace detail {
+/// F16C (half-precision conversions): CPUID leaf 1, ECX bit 29. Every CPU with AVX2 so far has
+/// it; the check keeps a virtual machine that hides it on the scalar path.
+inline auto cpu_has_f16c() noexcept -> bool {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29)) != 0;
+}
+}  // namespace detail
+#endif
+
 /// Whether this build carries `a` and this CPU can run it.
 inline auto is_supported(isa a) noexcept -> bool {
   switch (a) {
@@ -47,12 +58,14 @@ inline auto is_supported(isa a) noexcept -> bool {
 #if SHAPEGUARD_SIMD_X86
     case isa::avx2:
       __builtin_cpu_init();
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             detail::cpu_has_f16c();
     case isa::avx512:
       __builtin_cpu_init();
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
-             __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+             __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             detail::cpu_has_f16c();
 #endif
 #if SHAPEGUARD_SIMD_NEON
     case isa::neon: return true;  // Advanced SIMD is part of every AArch64 CPU

@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "storage.hpp"
 #include "tensor_view.hpp"
 
 namespace shapeguard {
@@ -39,16 +40,30 @@ namespace detail {
 template <class T>
 concept view_like = is_tensor_view<std::remove_cvref_t<T>> || requires(T& r) { std::span(r); };
 
+/// The view of a buffer of T as its storage type (storage.hpp): the same pointer, read as
+/// `bfloat16` or `float16` when T is another library's 16-bit type.
+template <class T, class E>
+constexpr auto as_storage(const tensor_view<T, E>& v) {
+  using S = std::conditional_t<std::is_const_v<T>, const storage_t<T>, storage_t<T>>;
+  if constexpr (std::is_same_v<S, T>) {
+    return v;
+  } else {
+    static_assert(sizeof(S) == sizeof(T) && std::is_trivially_copyable_v<std::remove_cv_t<T>>,
+                  "shapeguard: a storage_type specialisation maps a type to one of another size");
+    return tensor_view<S, E>(reinterpret_cast<S*>(v.data()), v.extents());
+  }
+}
+
 /// The tensor_view of const elements that a view, span, vector or array stands for.
 template <view_like V>
 constexpr auto as_const_view(const V& v) {
   if constexpr (is_tensor_view<V>) {
-    return tensor_view<const typename V::value_type, typename V::extents_type>(v);
+    return as_storage(tensor_view<const typename V::value_type, typename V::extents_type>(v));
   } else {
     auto s = std::span(v);
     using S = decltype(s);
-    return tensor_view<const std::remove_cv_t<typename S::element_type>, extents<S::extent>>(
-        s);
+    return as_storage(
+        tensor_view<const std::remove_cv_t<typename S::element_type>, extents<S::extent>>(s));
   }
 }
 
@@ -58,7 +73,7 @@ template <label_encoding E, class V>
 inline constexpr bool is_encoded<encoded_labels<E, V>> = true;
 
 template <class T>
-concept label_value = std::is_arithmetic_v<T> && !std::is_same_v<T, bool>;
+concept label_value = (std::is_arithmetic_v<T> || is_floating_v<T>) && !std::is_same_v<T, bool>;
 }  // namespace detail
 
 /// Labels that hold one class index per sample.
@@ -84,7 +99,7 @@ constexpr auto one_hot(const V& v) {
 template <detail::view_like V>
 constexpr auto probabilities(const V& v) {
   auto view = detail::as_const_view(v);
-  static_assert(std::is_floating_point_v<typename decltype(view)::value_type>,
+  static_assert(detail::is_floating_v<typename decltype(view)::value_type>,
                 "sg::probabilities: probability labels need a floating element type");
   return encoded_labels<label_encoding::probabilities, decltype(view)>{view};
 }
@@ -100,7 +115,8 @@ constexpr auto as_labels(const L& labels) {
   } else {
     auto view = as_const_view(labels);
     using T = typename decltype(view)::value_type;
-    constexpr auto e = std::is_floating_point_v<T> ? label_encoding::probabilities
+    constexpr auto e = is_floating_v<T> || std::is_floating_point_v<T>
+                           ? label_encoding::probabilities
                                                    : label_encoding::class_indices;
     return encoded_labels<e, decltype(view)>{view};
   }

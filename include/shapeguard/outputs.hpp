@@ -37,12 +37,13 @@ constexpr auto as_mutable_view(V&& v) {
   if constexpr (is_tensor_view<R>) {
     static_assert(!std::is_const_v<typename R::element_type>,
                   "shapeguard: an output buffer needs a view of mutable elements");
-    return v;
+    return as_storage(v);
   } else {
     static_assert(!std::is_const_v<std::remove_reference_t<V>>,
                   "shapeguard: an output buffer needs mutable storage");
     auto s = std::span(v);
-    return tensor_view<typename decltype(s)::element_type, extents<decltype(s)::extent>>(s);
+    return as_storage(
+        tensor_view<typename decltype(s)::element_type, extents<decltype(s)::extent>>(s));
   }
 }
 

@@ -45,7 +45,7 @@ auto solve(const LogitsView& logits, const Labels& labels,
   constexpr bool as_indices =
       encoding == label_encoding::class_indices || encoding == label_encoding::one_hot;
   using U = std::conditional_t<as_indices, T, Y>;
-  static_assert(as_indices || std::is_floating_point_v<Y>);
+  static_assert(as_indices || is_floating_v<Y>);
 
   const std::size_t classes = logits.extent(batch_rank);
   std::size_t rows = 1;
@@ -134,6 +134,7 @@ auto checked_call(const Logits& logits, const Labels& labels, const Outputs& out
   const auto x = as_const_view(logits);
   const auto y = as_labels(labels);
   using T = typename decltype(x)::value_type;
+  using R = math_t<T>;  // the loss's type: float for 16-bit logits
   label_counts counts;
   if (auto r = validate<true>(x, y, out, o, true, counts); !r) raise(r);
   T* g = nullptr;
@@ -155,8 +156,8 @@ auto checked_call(const Logits& logits, const Labels& labels, const Outputs& out
   }
   // (otherwise never compiled into a program: validate's static_assert has failed)
   if constexpr (!Outputs::has_losses) {
-    if (!mean) return T(total);
-    return denominator > 0 ? T(total / denominator) : T(0);
+    if (!mean) return R(total);
+    return denominator > 0 ? R(total / denominator) : R(0);
   }
 }
 
@@ -179,7 +180,8 @@ auto mean_denominator(const Logits& logits, const Labels& labels, const ce_optio
   return detail::own_denominator<decltype(y)::encoding>(counts, options);
 }
 
-/// The loss, reduced by `options.reduction` (mean or sum), in the logits' element type.
+/// The loss, reduced by `options.reduction` (mean or sum), in the logits' element type (float
+/// for 16-bit logits).
 template <detail::view_like Logits, detail::labels_like Labels>
 auto softmax_cross_entropy(const Logits& logits, const Labels& labels,
                            const ce_options& options = {}) {

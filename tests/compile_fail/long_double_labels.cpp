@@ -1,5 +1,5 @@
 // Probability labels in long double for float logits.
-// expect: floating labels need float or double elements
+// expect: floating labels need float, double, sg::bfloat16 or sg::float16 elements
 #include <shapeguard/shapeguard.hpp>
 
 namespace sg = shapeguard;

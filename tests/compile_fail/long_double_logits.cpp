@@ -1,5 +1,5 @@
 // Logits in long double: the kernels compute in float and double only.
-// expect: logits need a floating element type \(float or double\)
+// expect: logits need a floating element type \(float, double, sg::bfloat16 or sg::float16\)
 #include <shapeguard/shapeguard.hpp>
 
 namespace sg = shapeguard;

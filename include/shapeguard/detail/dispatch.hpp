@@ -103,6 +103,24 @@ auto log1p_unit_array_for(isa a) noexcept -> exp_array_fn<T> {
   }
 }
 
+template <class H>
+using round16_array_fn = void (*)(const float*, H*, float*, std::size_t);
+
+/// The 16-bit conversions of set `a` over an array (for tests), or null like exp_array_for.
+template <class H>
+auto round16_array_for(isa a) noexcept -> round16_array_fn<H> {
+  switch (a) {
+#if SHAPEGUARD_SIMD_X86
+    case isa::avx2: return &avx2_kernel::round16_array<H>;
+    case isa::avx512: return &avx512_kernel::round16_array<H>;
+#endif
+#if SHAPEGUARD_SIMD_NEON
+    case isa::neon: return &neon_kernel::round16_array<H>;
+#endif
+    default: return nullptr;
+  }
+}
+
 /// The float vector log of set `a` over an array (for tests), or null like exp_array_for.
 inline auto log_array_for(isa a) noexcept -> exp_array_fn<float> {
   switch (a) {

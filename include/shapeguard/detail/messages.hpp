@@ -16,8 +16,13 @@
   "with the logits' shape)"
 #define SHAPEGUARD_HINT_RANK \
   "class indices have the logits' rank minus one; per-class targets have the logits' rank"
-#define SHAPEGUARD_HINT_FLOATING_LOGITS "logits need a floating element type (float or double)"
-#define SHAPEGUARD_HINT_FLOATING_LABELS "floating labels need float or double elements"
+#define SHAPEGUARD_HINT_FLOATING_LOGITS \
+  "logits need a floating element type (float, double, sg::bfloat16 or sg::float16)"
+#define SHAPEGUARD_HINT_FLOATING_LABELS \
+  "floating labels need float, double, sg::bfloat16 or sg::float16 elements, and 16-bit " \
+  "labels float or 16-bit logits"
+#define SHAPEGUARD_HINT_SIGMOID_LOGITS "logits need a floating element type (float or double)"
+#define SHAPEGUARD_HINT_SIGMOID_LABELS "floating labels need float or double elements"
 #define SHAPEGUARD_HINT_LOGITS_RANK "logits need at least one axis, the class axis (the last)"
 #define SHAPEGUARD_HINT_GRAD_TYPE "grad needs the logits' element type"
 #define SHAPEGUARD_HINT_SINGLE_CLASS \

@@ -51,6 +51,8 @@ auto value_text(T v) -> std::string {
     char digits[24];
     const auto end = std::to_chars(digits, digits + sizeof digits, +v).ptr;
     return std::string(digits, end);
+  } else if constexpr (is_16bit_v<T>) {
+    return fmt::format("{}", float(v));  // the value, in float's shortest form
   } else {
     return fmt::format("{}", v);
   }

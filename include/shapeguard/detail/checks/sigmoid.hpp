@@ -115,7 +115,7 @@ constexpr void assert_sigmoid_class_axis() {
 template <class Traits>
 constexpr void assert_sigmoid_static() {
   static_assert(Traits::logits_floating,
-                SHAPEGUARD_SIGMOID_OP ": " SHAPEGUARD_HINT_FLOATING_LOGITS);
+                SHAPEGUARD_SIGMOID_OP ": " SHAPEGUARD_HINT_SIGMOID_LOGITS);
   static_assert(Traits::labels_type_ok,
                 SHAPEGUARD_SIGMOID_OP ": " SHAPEGUARD_HINT_SIGMOID_LABEL_TYPE);
   static_assert(Traits::logits_ranked, SHAPEGUARD_SIGMOID_OP ": " SHAPEGUARD_HINT_LOGITS_RANK);
@@ -328,7 +328,7 @@ auto sigmoid_checks(const LogitsView& logits, const LabelsView& labels, const Ou
                     const bce_options& o, bool solving) -> check_result {
   using Traits = sigmoid_traits<LogitsView, LabelsView>;
   static_assert(Traits::logits_floating,
-                SHAPEGUARD_SIGMOID_OP ": " SHAPEGUARD_HINT_FLOATING_LOGITS);
+                SHAPEGUARD_SIGMOID_OP ": " SHAPEGUARD_HINT_SIGMOID_LOGITS);
   static_assert(Traits::labels_type_ok,
                 SHAPEGUARD_SIGMOID_OP ": " SHAPEGUARD_HINT_SIGMOID_LABEL_TYPE);
   static_assert(Traits::logits_ranked, SHAPEGUARD_SIGMOID_OP ": " SHAPEGUARD_HINT_LOGITS_RANK);

@@ -180,7 +180,7 @@ auto check_target_rows(const typename Traits::logits_view& logits,
                                    r * c + k);
         sum += double(row[k]);
       }
-      const double tol = (std::is_same_v<U, float> ? 1e-4 : 1e-9) +
+      const double tol = (std::is_same_v<U, double> ? 1e-9 : 1e-4) +
                          double(c) * double(std::numeric_limits<U>::epsilon());
       if (!(std::fabs(sum - 1.0) <= tol)) {
         const bool multi_hot = sum > 1 && std::all_of(row, row + c, [](U v) {

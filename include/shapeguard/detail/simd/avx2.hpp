@@ -1,11 +1,14 @@
 #pragma once
 // The AVX2+FMA vector layer: 8 floats or 4 doubles per register. Tails use vmaskmov loads and
 // stores, which neither read nor write the lanes left out, with the mask taken from a sliding
-// window over a constant table.
+// window over a constant table. 16-bit storage (storage.hpp) is read and written 8 elements
+// at a time, bfloat16 by integer shifts and float16 by F16C, its tails through a stack buffer.
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
+#include "../../storage.hpp"
 #include "exp_constants.hpp"
 #include "target.hpp"
 
@@ -69,6 +72,47 @@ struct avx2_f32 {
   SHAPEGUARD_V256 static void store(float* p, reg v) { _mm256_storeu_ps(p, v); }
   SHAPEGUARD_V256 static void store_tail(float* p, std::size_t n, reg v) {
     _mm256_maskstore_ps(p, tail_bits(n), v);
+  }
+
+  // 16-bit storage: 8 elements are one 128-bit register of bits
+  SHAPEGUARD_V256 static reg widen16(bfloat16, __m128i h) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+  }
+  SHAPEGUARD_V256 static reg widen16(float16, __m128i h) { return _mm256_cvtph_ps(h); }
+  // rounded to nearest, ties to even (bfloat16_bits in storage.hpp, lane-wise)
+  SHAPEGUARD_V256 static __m128i narrow16(bfloat16, reg v) {
+    const __m256i b = _mm256_castps_si256(v);
+    const __m256i high = _mm256_srli_epi32(b, 16);
+    const __m256i odd = _mm256_and_si256(high, _mm256_set1_epi32(1));
+    __m256i r = _mm256_srli_epi32(
+        _mm256_add_epi32(_mm256_add_epi32(b, _mm256_set1_epi32(0x7fff)), odd), 16);
+    const __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    r = _mm256_blendv_epi8(r, _mm256_or_si256(high, _mm256_set1_epi32(0x40)), nan);
+    return _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+  }
+  SHAPEGUARD_V256 static __m128i narrow16(float16, reg v) {
+    return _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  }
+  template <storage16 H>
+  SHAPEGUARD_V256 static reg load(const H* p) {
+    return widen16(H{}, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  template <storage16 H>
+  SHAPEGUARD_V256 static reg load_tail(const H* p, std::size_t n, float fill) {
+    H buf[width];
+    for (H& b : buf) b = H(fill);
+    std::memcpy(buf, p, n * sizeof(H));
+    return load(buf);
+  }
+  template <storage16 H>
+  SHAPEGUARD_V256 static void store(H* p, reg v) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), narrow16(H{}, v));
+  }
+  template <storage16 H>
+  SHAPEGUARD_V256 static void store_tail(H* p, std::size_t n, reg v) {
+    H buf[width];
+    store(buf, v);
+    std::memcpy(p, buf, n * sizeof(H));
   }
 
   SHAPEGUARD_V256 static reg add(reg a, reg b) { return _mm256_add_ps(a, b); }

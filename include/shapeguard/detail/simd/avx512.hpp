@@ -1,11 +1,13 @@
 #pragma once
 // The AVX-512 vector layer: 16 floats or 8 doubles per register, tails through mask registers
 // (masked loads do not touch the lanes they leave out, so reading a row's tail never reads past
-// its end).
+// its end). 16-bit storage (storage.hpp) is read and written 16 elements at a time, bfloat16
+// by integer shifts and float16 by vcvtph2ps / vcvtps2ph.
 
 #include <cstddef>
 #include <cstdint>
 
+#include "../../storage.hpp"
 #include "exp_constants.hpp"
 #include "target.hpp"
 
@@ -55,6 +57,45 @@ struct avx512_f32 {
   SHAPEGUARD_V512 static void store(float* p, reg v) { _mm512_storeu_ps(p, v); }
   SHAPEGUARD_V512 static void store_tail(float* p, std::size_t n, reg v) {
     _mm512_mask_storeu_ps(p, tail_mask(n), v);
+  }
+
+  // 16-bit storage: 16 elements are one 256-bit register of bits
+  SHAPEGUARD_V512 static reg widen16(bfloat16, __m256i h) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  }
+  SHAPEGUARD_V512 static reg widen16(float16, __m256i h) { return _mm512_cvtph_ps(h); }
+  // rounded to nearest, ties to even (bfloat16_bits in storage.hpp, lane-wise)
+  SHAPEGUARD_V512 static __m256i narrow16(bfloat16, reg v) {
+    const __m512i b = _mm512_castps_si512(v);
+    const __m512i high = _mm512_srli_epi32(b, 16);
+    const __m512i odd = _mm512_and_si512(high, _mm512_set1_epi32(1));
+    const __m512i r = _mm512_srli_epi32(
+        _mm512_add_epi32(_mm512_add_epi32(b, _mm512_set1_epi32(0x7fff)), odd), 16);
+    const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    return _mm512_cvtepi32_epi16(
+        _mm512_mask_blend_epi32(nan, r, _mm512_or_si512(high, _mm512_set1_epi32(0x40))));
+  }
+  SHAPEGUARD_V512 static __m256i narrow16(float16, reg v) {
+    // the masked form: GCC's unmasked macro (at -O0) converts -1 to the mask implicitly
+    return _mm512_mask_cvtps_ph(_mm256_setzero_si256(), __mmask16(0xffff), v,
+                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  }
+  template <storage16 H>
+  SHAPEGUARD_V512 static reg load(const H* p) {
+    return widen16(H{}, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  }
+  template <storage16 H>
+  SHAPEGUARD_V512 static reg load_tail(const H* p, std::size_t n, float fill) {
+    const __m256i f = _mm256_set1_epi16(static_cast<short>(H(fill).bits));
+    return widen16(H{}, _mm256_mask_loadu_epi16(f, tail_mask(n), p));
+  }
+  template <storage16 H>
+  SHAPEGUARD_V512 static void store(H* p, reg v) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), narrow16(H{}, v));
+  }
+  template <storage16 H>
+  SHAPEGUARD_V512 static void store_tail(H* p, std::size_t n, reg v) {
+    _mm256_mask_storeu_epi16(p, tail_mask(n), narrow16(H{}, v));
   }
 
   SHAPEGUARD_V512 static reg add(reg a, reg b) { return _mm512_add_ps(a, b); }

@@ -42,22 +42,23 @@ SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, typename P::target>& p,
                                    const std::size_t* row, std::size_t count,
                                    simd::loss_batch<T>& out) {
   using V = typename vec_for<T>::type;
+  using F = typename V::value_type;  // the lanes' type: T, or float for 16-bit storage
   using reg = typename V::reg;
   constexpr std::size_t G = simd::short_group;
   constexpr bool by_index = P::by_index;
   using U = typename P::target;
-  constexpr T minus_inf = -std::numeric_limits<T>::infinity();
+  constexpr F minus_inf = -std::numeric_limits<F>::infinity();
   const std::size_t C = p.classes;
   const index_coeffs coeffs = index_coeffs::of(p);
   const double keep = coeffs.keep, spread = coeffs.spread;
   const double scale = p.grad_scale;
   const float* w = P::weighted ? p.weights : nullptr;
-  const reg keep_v = V::set1(T(keep)), spread_v = V::set1(T(spread));
-  const reg keep_g = V::set1(T(scale * keep)), spread_g = V::set1(T(scale * spread));
+  const reg keep_v = V::set1(F(keep)), spread_v = V::set1(F(spread));
+  const reg keep_g = V::set1(F(scale * keep)), spread_g = V::set1(F(scale * spread));
 
   std::size_t r[G], y[G] = {}, arg[G];
   double wy[G] = {};
-  T xy[G] = {}, m[G];
+  F xy[G] = {}, m[G];
   reg e[G];
   simd::row_sums sums[G];
   SHAPEGUARD_UNROLL(8)
@@ -66,7 +67,7 @@ SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, typename P::target>& p,
     if constexpr (by_index) {
       y[k] = static_cast<std::size_t>(p.index[r[k]]);
       wy[k] = p.weights ? double(p.weights[y[k]]) : 1.0;
-      xy[k] = p.logits[r[k] * C + y[k]];
+      xy[k] = F(p.logits[r[k] * C + y[k]]);
     }
   }
   SHAPEGUARD_UNROLL(8)
@@ -100,12 +101,12 @@ SHAPEGUARD_SIMD_FN void short_rows(const rows_problem<T, typename P::target>& p,
     }
     if constexpr (Grad) {
       const double a_grad = A + z_grad(p.z_loss, double(m[k]), sums[k].s);
-      const T ratio =
-          undefined ? std::numeric_limits<T>::quiet_NaN() : T(scale * a_grad / sums[k].s);
+      const F ratio =
+          undefined ? std::numeric_limits<F>::quiet_NaN() : F(scale * a_grad / sums[k].s);
       const U* t = by_index ? nullptr : p.targets + r[k] * C;
       reg gv = P::template grad<V, true>(e[k], V::set1(ratio), t, w, 0, C, keep_g, spread_g);
       if constexpr (by_index)
-        gv = V::select(V::lane_mask(y[k]), V::sub(gv, V::set1(T(scale * keep * wy[k]))), gv);
+        gv = V::select(V::lane_mask(y[k]), V::sub(gv, V::set1(F(scale * keep * wy[k]))), gv);
       V::store_tail(p.grad + r[k] * C, C, gv);
     }
   }
@@ -125,7 +126,7 @@ SHAPEGUARD_SIMD_FN void short_row_groups(const rows_problem<T, typename P::targe
   for (std::size_t i = 0; i < p.rows; ++i) {
     if constexpr (by_index) {
       if (p.index[i] == p.ignore_index) {
-        if constexpr (Grad) fill_row<V>(p.grad + i * C, C, T(0));
+        if constexpr (Grad) fill_row<V>(p.grad + i * C, C, 0);
         if (p.losses) p.losses[i] = T(0);
         if (p.predictions) p.predictions[i] = -1;
         continue;
@@ -140,6 +141,22 @@ SHAPEGUARD_SIMD_FN void short_row_groups(const rows_problem<T, typename P::targe
   if (count != 0) short_rows<T, P, Grad>(p, group, count, out);
 }
 
+/// A row of n floats for this thread's exp values (16-bit storage), kept between calls.
+inline auto scratch_row(std::size_t n) -> float* {
+  thread_local std::vector<float> row;
+  if (row.size() < n) row.resize(n);
+  return row.data();
+}
+
+/// The gradient buffer as the lanes' type: itself, for float and double (unused for 16 bits).
+template <class T>
+auto as_lanes(T* g) -> typename vec_for<T>::type::value_type* {
+  if constexpr (is_16bit_v<T>)
+    return nullptr;
+  else
+    return g;
+}
+
 /// Rows of more than one register, one at a time: block_sums, then the gradient pass over the
 /// blocks (block_sums' references), or recomputed from the logits for rows beyond
 /// cached_row_bytes.
@@ -147,46 +164,54 @@ template <class T, class P, bool Grad>
 SHAPEGUARD_SIMD_FN void long_rows(const rows_problem<T, typename P::target>& p,
                                   simd::loss_batch<T>& out) {
   using V = typename vec_for<T>::type;
+  using F = typename V::value_type;
   constexpr bool by_index = P::by_index;
   using U = typename P::target;
-  constexpr T nan = std::numeric_limits<T>::quiet_NaN();
-  constexpr T minus_inf = -std::numeric_limits<T>::infinity();
+  constexpr F nan = std::numeric_limits<F>::quiet_NaN();
+  constexpr F minus_inf = -std::numeric_limits<F>::infinity();
   const std::size_t C = p.classes;
   const index_coeffs coeffs = index_coeffs::of(p);
   const double keep = coeffs.keep, spread = coeffs.spread;
   const double scale = p.grad_scale;
   const float* w = P::weighted ? p.weights : nullptr;
   // loop constants: exp_pass wants a_c's factors, grad_pass the same times scale
-  const T keep_t = T(keep), spread_t = T(spread);
-  const T keep_g = T(scale * keep), spread_g = T(scale * spread);
-  const bool fits = C * sizeof(T) <= simd::cached_row_bytes;
-  T ref[simd::cached_row_bytes / simd::block_bytes];
+  const F keep_t = F(keep), spread_t = F(spread);
+  const F keep_g = F(scale * keep), spread_g = F(scale * spread);
+  // Rows whose exp values fit cached_row_bytes keep them until the scaling pass: in the
+  // gradient itself, or for 16-bit storage in a float row of this thread's (rounded to 16 bits
+  // they would make the gradient more than one rounding off).
+  const bool fits = C * sizeof(F) <= simd::cached_row_bytes;
+  F* scratch = nullptr;
+  if constexpr (is_16bit_v<T>)
+    if (Grad && fits) scratch = scratch_row(C);
+  F ref[simd::cached_row_bytes / simd::block_bytes];
 
   for (std::size_t i = 0; i < p.rows; ++i) {
     const T* x = p.logits + i * C;
     T* g = Grad ? p.grad + i * C : nullptr;
+    F* const e = Grad && fits ? (is_16bit_v<T> ? scratch : as_lanes(g)) : nullptr;
     const U* t = by_index ? nullptr : p.targets + i * C;
     std::size_t y = 0;
     double wy = 0;
-    T xy = 0;
+    F xy = 0;
     if constexpr (by_index) {
       if (p.index[i] == p.ignore_index) {
-        if constexpr (Grad) fill_row<V>(g, C, T(0));
+        if constexpr (Grad) fill_row<V>(g, C, 0);
         if (p.losses) p.losses[i] = T(0);
         if (p.predictions) p.predictions[i] = -1;
         continue;
       }
       y = static_cast<std::size_t>(p.index[i]);
       wy = p.weights ? double(p.weights[y]) : 1.0;
-      xy = x[y];  // read before the gradient may overwrite it (in place)
+      xy = F(x[y]);  // read before the gradient may overwrite it (in place)
     }
 
-    T m;
+    F m;
     simd::row_sums sums;
     std::size_t arg = 0;
     std::size_t* const want_arg = p.predictions ? &arg : nullptr;
     if (Grad && fits) {
-      sums = block_sums<V, P, true>(x, g, t, w, C, keep_t, spread_t,
+      sums = block_sums<V, P, true>(x, e, t, w, C, keep_t, spread_t,
                                     i + 1 < p.rows ? x + C : nullptr, m, ref, want_arg);
     } else {
       sums = block_sums<V, P, false>(x, nullptr, t, w, C, keep_t, spread_t, nullptr, m, nullptr,
@@ -213,18 +238,18 @@ SHAPEGUARD_SIMD_FN void long_rows(const rows_problem<T, typename P::target>& p,
 
     if constexpr (Grad) {
       const double ratio = scale * (A + z_grad(p.z_loss, double(m), sums.s)) / sums.s;
-      const T r = T(ratio);
+      const F r = F(ratio);
       if (fits) {
         constexpr std::size_t B = simd::block_bytes / sizeof(T);
         for (std::size_t c = 0, b = 0; c < C; c += B, ++b) {
-          const T r_b = ref[b] == m ? r : T(ratio * std::exp(double(ref[b]) - double(m)));
-          grad_pass<V, P, false>(x + c, g + c, offset(t, c), offset(w, c), C - c < B ? C - c : B,
-                                 m, r_b, keep_g, spread_g);
+          const F r_b = ref[b] == m ? r : F(ratio * std::exp(double(ref[b]) - double(m)));
+          grad_pass<V, P, false>(x + c, e + c, g + c, offset(t, c), offset(w, c),
+                                 C - c < B ? C - c : B, m, r_b, keep_g, spread_g);
         }
         if constexpr (by_index)
           g[y] = T(ratio * std::exp(double(xy) - double(m)) - scale * a_y);
       } else {
-        grad_pass<V, P, true>(x, g, t, w, C, m, r, keep_g, spread_g);
+        grad_pass<V, P, true>(x, nullptr, g, t, w, C, m, r, keep_g, spread_g);
         if constexpr (by_index)
           g[y] = T(ratio * std::exp(double(xy) - double(m)) - scale * a_y);
       }
@@ -261,9 +286,10 @@ SHAPEGUARD_SIMD_IN auto needs_reference(const rows_problem<T, U>& p) -> bool {
   if (p.classes == 0) return true;
   // A smoothing whose share eps / C is below T's normal range rounds to 0 (or to a few bits) in
   // T lanes, where 0 times a term that overflowed gives NaN.
-  if (p.smoothing > 0 && p.smoothing / double(p.classes) < double(std::numeric_limits<T>::min()))
+  using F = typename vec_for<T>::type::value_type;
+  if (p.smoothing > 0 && p.smoothing / double(p.classes) < double(std::numeric_limits<F>::min()))
     return true;
-  if constexpr (std::is_same_v<T, float>) {
+  if constexpr (std::is_same_v<F, float>) {
     // Float lanes sum class weights (up to weight_sum) and hold gradient constants of up to
     // grad_scale * max(1, weight_sum) (scale * A / s, scale * (1 - eps), scale * eps / C).
     // Class weights summing near float's largest value, or a mean over target weights below

@@ -1,11 +1,14 @@
 #pragma once
 // The NEON (AArch64 Advanced SIMD) vector layer: 4 floats or 2 doubles per register. NEON has
 // no masked loads, so a tail goes through a small stack buffer (copied element-wise, never
-// past the row's end) and the vector code then runs on it unchanged.
+// past the row's end) and the vector code then runs on it unchanged. 16-bit storage
+// (storage.hpp): bfloat16 by integer shifts, float16 by the conversion instructions.
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+
+#include "../../storage.hpp"
 
 #include "exp_constants.hpp"
 #include "target.hpp"
@@ -51,6 +54,35 @@ struct neon_f32 {
     float buf[width];
     vst1q_f32(buf, v);
     std::memcpy(p, buf, n * sizeof(float));
+  }
+
+  // 16-bit storage: 4 elements are one 64-bit register of bits
+  SHAPEGUARD_VNEON static auto bits16(const void* p) -> uint16x4_t {
+    return vld1_u16(static_cast<const std::uint16_t*>(p));
+  }
+  SHAPEGUARD_VNEON static reg load(const bfloat16* p) {
+    return vreinterpretq_f32_u32(vshll_n_u16(bits16(p), 16));
+  }
+  SHAPEGUARD_VNEON static reg load(const float16* p) {
+    return vcvt_f32_f16(vreinterpret_f16_u16(bits16(p)));
+  }
+  // rounded to nearest, ties to even (bfloat16_bits in storage.hpp, lane-wise)
+  SHAPEGUARD_VNEON static void store(bfloat16* p, reg v) {
+    const uint32x4_t b = vreinterpretq_u32_f32(v);
+    const uint32x4_t odd = vandq_u32(vshrq_n_u32(b, 16), vdupq_n_u32(1));
+    const uint16x4_t r = vshrn_n_u32(vaddq_u32(vaddq_u32(b, vdupq_n_u32(0x7fff)), odd), 16);
+    const uint16x4_t quiet = vorr_u16(vshrn_n_u32(b, 16), vdup_n_u16(0x40));
+    const uint16x4_t number = vmovn_u32(vceqq_f32(v, v));
+    vst1_u16(reinterpret_cast<std::uint16_t*>(p), vbsl_u16(number, r, quiet));
+  }
+  SHAPEGUARD_VNEON static void store(float16* p, reg v) {
+    vst1_u16(reinterpret_cast<std::uint16_t*>(p), vreinterpret_u16_f16(vcvt_f16_f32(v)));
+  }
+  template <storage16 H>
+  SHAPEGUARD_VNEON static void store_tail(H* p, std::size_t n, reg v) {
+    H buf[width];
+    store(buf, v);
+    std::memcpy(p, buf, n * sizeof(H));
   }
 
   SHAPEGUARD_VNEON static reg add(reg a, reg b) { return vaddq_f32(a, b); }

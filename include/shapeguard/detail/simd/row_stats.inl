@@ -19,10 +19,10 @@ SHAPEGUARD_SIMD_IN void fold(simd::row_sums& out, const vec_sums<V>& acc) {
   }
 }
 
-/// max of x[0, n), NaN skipped; -inf when there is no number.
-template <class V>
-SHAPEGUARD_SIMD_FN auto row_max(const typename V::value_type* x, std::size_t n) ->
-    typename V::value_type {
+/// max of x[0, n), NaN skipped; -inf when there is no number. (S is the storage type: V's own,
+/// or a 16-bit one read into V's lanes; here and below.)
+template <class V, class S>
+SHAPEGUARD_SIMD_FN auto row_max(const S* x, std::size_t n) -> typename V::value_type {
   using T = typename V::value_type;
   constexpr std::size_t W = V::width;
   const T lowest = -std::numeric_limits<T>::infinity();
@@ -41,9 +41,9 @@ SHAPEGUARD_SIMD_FN auto row_max(const typename V::value_type* x, std::size_t n) 
 }
 
 /// The first c in [0, n) with x[c] == v, or n.
-template <class V>
-SHAPEGUARD_SIMD_FN auto first_equal(const typename V::value_type* x, std::size_t n,
-                                    typename V::value_type v) -> std::size_t {
+template <class V, class S>
+SHAPEGUARD_SIMD_FN auto first_equal(const S* x, std::size_t n, typename V::value_type v)
+    -> std::size_t {
   constexpr std::size_t W = V::width;
   const typename V::reg vv = V::set1(v);
   std::size_t c = 0;
@@ -52,18 +52,19 @@ SHAPEGUARD_SIMD_FN auto first_equal(const typename V::value_type* x, std::size_t
     if (k != W) return c + k;
   }
   for (; c < n; ++c)
-    if (x[c] == v) return c;
+    if (typename V::value_type(x[c]) == v) return c;
   return n;
 }
 
 /// Sums over x[0, n) against the reference m: s = sum exp(x - m) and the target policy P's
-/// terms; with Store, exp(x - m) is written to g (which may be x).
-template <class V, class P, bool Store>
-SHAPEGUARD_SIMD_IN auto exp_pass(const typename V::value_type* x, typename V::value_type* g,
+/// terms; with Store, exp(x - m) is written to g, in the lanes' type (the gradient buffer, which
+/// may be x, or a scratch row for 16-bit storage).
+template <class V, class P, bool Store, class S>
+SHAPEGUARD_SIMD_IN auto exp_pass(const S* x, typename V::value_type* g,
                                  const typename P::target* t, const float* w, std::size_t n,
                                  typename V::value_type m, typename V::value_type keep,
                                  typename V::value_type spread,
-                                 const typename V::value_type* next = nullptr)
+                                 const std::type_identity_t<S>* next = nullptr)
     -> simd::row_sums {
   using T = typename V::value_type;
   using reg = typename V::reg;
@@ -106,16 +107,16 @@ SHAPEGUARD_SIMD_IN auto exp_pass(const typename V::value_type* x, typename V::va
 /// scales block b by exp(ref[b] - m), and `ahead` (the next row's logits) is prefetched during
 /// the last block. Without Store, g, ref and ahead are unused. With `arg`, *arg receives the
 /// first index of the max, found in each block that raises it before the block is overwritten.
-template <class V, class P, bool Store>
-SHAPEGUARD_SIMD_IN auto block_sums(const typename V::value_type* x, typename V::value_type* g,
+template <class V, class P, bool Store, class S>
+SHAPEGUARD_SIMD_IN auto block_sums(const S* x, typename V::value_type* g,
                                     const typename P::target* t, const float* w, std::size_t n,
                                     typename V::value_type keep, typename V::value_type spread,
-                                    const typename V::value_type* ahead,
+                                    const std::type_identity_t<S>* ahead,
                                     typename V::value_type& m, typename V::value_type* ref,
                                     std::size_t* arg)
     -> simd::row_sums {
   using T = typename V::value_type;
-  constexpr std::size_t B = simd::block_bytes / sizeof(T);
+  constexpr std::size_t B = simd::block_bytes / sizeof(S);
   m = row_max<V>(x, n < B ? n : B);
   if (m == -std::numeric_limits<T>::infinity()) {
     // Nothing to rebase from: the whole row's max is every block's reference (rare).

@@ -5,12 +5,13 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define SHAPEGUARD_SIMD_X86 1
+#include <cpuid.h>
 #include <immintrin.h>
 // Each instruction set is requested with the sets it builds on, so that every intrinsic of the
 // layer is usable inside the function whatever flags the including program was built with.
-#define SHAPEGUARD_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define SHAPEGUARD_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
 #define SHAPEGUARD_TARGET_AVX512 \
-  __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")))
+  __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma,f16c")))
 #else
 #define SHAPEGUARD_SIMD_X86 0
 #endif
