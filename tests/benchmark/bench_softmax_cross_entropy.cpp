@@ -1,7 +1,9 @@
 // ns per logit element of the checked softmax cross-entropy on each instruction set, forward
 // only and fused forward+backward, on 1 and 2 threads; beside libtorch's cross_entropy
 // forward+backward on the same data (when built with it) and a plain streaming pass over the
-// same bytes (read the logits, write a gradient-sized buffer), the memory floor.
+// same bytes (read the logits, write a gradient-sized buffer), the memory floor. The plain case
+// also with logits and gradient in bfloat16 and float16 (shapeguard/bf16, shapeguard/fp16),
+// beside torch's bfloat16 cross_entropy and the streaming pass over 2 bytes per element.
 //
 //   cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSHAPEGUARD_BUILD_BENCHMARKS=ON
 //   cmake --build build-bench --target bench_softmax_cross_entropy
@@ -129,12 +131,40 @@ void bm_shapeguard(benchmark::State& state, shape s, sg::isa set, bool backward,
   count_elements(state, s);
 }
 
+/// The plain case (class indices) with logits and gradient stored in 16 bits (H), computed in
+/// float: the same logits as the float cases, rounded.
+template <class H>
+void bm_shapeguard16(benchmark::State& state, shape s, sg::isa set, bool backward) {
+  if (!sg::is_supported(set)) {
+    state.SkipWithError("instruction set not supported here");
+    return;
+  }
+  const problem p = make(s);
+  std::vector<H> logits(p.logits.size()), grad(p.logits.size());
+  for (std::size_t i = 0; i < logits.size(); ++i) logits[i] = H(p.logits[i]);
+  const sg::tensor_view<const H, sg::extents<sg::dyn, sg::dyn>> x(logits.data(), s.rows,
+                                                                   s.classes);
+  const sg::tensor_view<H, sg::extents<sg::dyn, sg::dyn>> g(grad.data(), s.rows, s.classes);
+  const sg::tensor_view<const std::int64_t, sg::extents<sg::dyn>> y(p.labels.data(), s.rows);
+  const sg::isa previous = sg::detail::override_isa(set);
+  for (auto _ : state) {
+    const float loss = backward ? sg::softmax_cross_entropy(x, y, g) : sg::softmax_cross_entropy(x, y);
+    benchmark::DoNotOptimize(loss);
+    benchmark::ClobberMemory();
+  }
+  sg::detail::override_isa(previous);
+  count_elements(state, s);
+}
+
 #if SHAPEGUARD_BENCH_TORCH
-void bm_torch(benchmark::State& state, shape s, bool backward, int threads) {
+/// torch's cross_entropy on logits of `type` (float or bfloat16).
+void bm_torch(benchmark::State& state, shape s, bool backward, int threads,
+              torch::ScalarType type) {
   at::set_num_threads(threads);
   problem p = make(s);
   const auto rows = std::int64_t(s.rows), classes = std::int64_t(s.classes);
-  torch::Tensor x = torch::from_blob(p.logits.data(), {rows, classes}, torch::kFloat).clone();
+  torch::Tensor x =
+      torch::from_blob(p.logits.data(), {rows, classes}, torch::kFloat).to(type).clone();
   const torch::Tensor y = torch::from_blob(p.labels.data(), {rows}, torch::kLong).clone();
   x.requires_grad_(backward);
   namespace F = torch::nn::functional;
@@ -188,13 +218,15 @@ auto stream_read(const float* x, std::size_t n) -> float {
 }
 #endif
 
-void bm_stream(benchmark::State& state, shape s, bool write) {
+/// With `bytes` 2, the same pass over half the bytes: the floor of 16-bit logits and gradient.
+void bm_stream(benchmark::State& state, shape s, bool write, std::size_t bytes) {
   problem p = make(s);
+  const std::size_t n = p.logits.size() * bytes / 4;
   for (auto _ : state) {
     if (write) {
-      stream(p.logits.data(), p.grad.data(), p.logits.size());
+      stream(p.logits.data(), p.grad.data(), n);
     } else {
-      benchmark::DoNotOptimize(stream_read(p.logits.data(), p.logits.size()));
+      benchmark::DoNotOptimize(stream_read(p.logits.data(), n));
     }
     benchmark::ClobberMemory();
   }
@@ -237,18 +269,46 @@ int main(int argc, char** argv) {
         }
       }
     }
+    // 16-bit storage, one thread
+    for (sg::isa set : {sg::isa::scalar, sg::isa::avx2, sg::isa::avx512, sg::isa::neon}) {
+      if (!sg::is_supported(set)) continue;
+      for (bool backward : {true, false}) {
+        const std::string n = std::string(sg::to_string(set)) +
+                              (backward ? "/fused" : "/forward") + "/" + name(s) + "/threads:1";
+        benchmark::RegisterBenchmark(("shapeguard/bf16/" + n).c_str(),
+                                     bm_shapeguard16<sg::bfloat16>, s, set, backward)
+            ->UseRealTime();
+        benchmark::RegisterBenchmark(("shapeguard/fp16/" + n).c_str(),
+                                     bm_shapeguard16<sg::float16>, s, set, backward)
+            ->UseRealTime();
+      }
+    }
 #if SHAPEGUARD_BENCH_TORCH
+    for (bool backward : {true, false}) {
+      const std::string n =
+          std::string(backward ? "/fused/" : "/forward/") + name(s) + "/threads:1";
+      benchmark::RegisterBenchmark(("torch/bf16" + n).c_str(), bm_torch, s, backward, 1,
+                                   torch::kBFloat16)
+          ->UseRealTime();
+    }
     for (int threads : {1, 2}) {
       const std::string t = "/" + name(s) + "/threads:" + std::to_string(threads);
-      benchmark::RegisterBenchmark(("torch/fused" + t).c_str(), bm_torch, s, true, threads)
+      benchmark::RegisterBenchmark(("torch/fused" + t).c_str(), bm_torch, s, true, threads,
+                                   torch::kFloat)
           ->UseRealTime();
-      benchmark::RegisterBenchmark(("torch/forward" + t).c_str(), bm_torch, s, false, threads)
+      benchmark::RegisterBenchmark(("torch/forward" + t).c_str(), bm_torch, s, false, threads,
+                                   torch::kFloat)
           ->UseRealTime();
     }
 #endif
-    benchmark::RegisterBenchmark(("stream/read_write/" + name(s)).c_str(), bm_stream, s, true)
+    benchmark::RegisterBenchmark(("stream/read_write/" + name(s)).c_str(), bm_stream, s, true,
+                                 std::size_t(4))
         ->UseRealTime();
-    benchmark::RegisterBenchmark(("stream/read/" + name(s)).c_str(), bm_stream, s, false)
+    benchmark::RegisterBenchmark(("stream/read/" + name(s)).c_str(), bm_stream, s, false,
+                                 std::size_t(4))
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("stream/read_write/16bit/" + name(s)).c_str(), bm_stream, s,
+                                 true, std::size_t(2))
         ->UseRealTime();
   }
   benchmark::Initialize(&argc, argv);
