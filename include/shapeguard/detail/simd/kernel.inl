@@ -240,7 +240,7 @@ SHAPEGUARD_SIMD_FN void long_rows(const rows_problem<T, typename P::target>& p,
       const double ratio = scale * (A + z_grad(p.z_loss, double(m), sums.s)) / sums.s;
       const F r = F(ratio);
       if (fits) {
-        constexpr std::size_t B = simd::block_bytes / sizeof(T);
+        constexpr std::size_t B = simd::block_bytes / sizeof(F);
         for (std::size_t c = 0, b = 0; c < C; c += B, ++b) {
           const F r_b = ref[b] == m ? r : F(ratio * std::exp(double(ref[b]) - double(m)));
           grad_pass<V, P, false>(x + c, e + c, g + c, offset(t, c), offset(w, c),
@@ -262,7 +262,8 @@ SHAPEGUARD_SIMD_FN auto solve_rows(const rows_problem<T, typename P::target>& p)
   using V = typename vec_for<T>::type;
   simd::loss_batch<T> out(p.losses, p.z_loss);
   // float class-index rows of one register go to the tiles (index_rows): no short_rows for them
-  constexpr bool tiled = SHAPEGUARD_SIMD_TILES && std::is_same_v<T, float> && P::by_index;
+  constexpr bool tiled =
+      SHAPEGUARD_SIMD_TILES && (std::is_same_v<T, float> || is_16bit_v<T>) && P::by_index;
   if constexpr (!tiled) {
     if (p.classes <= V::width) {
       short_row_groups<T, P, Grad>(p, out);
@@ -319,6 +320,9 @@ SHAPEGUARD_SIMD_FN auto index_rows(const rows_problem<T>& p) -> double {
   if constexpr (std::is_same_v<T, float>) {
     if (p.classes <= vf::width) return tile_rows<1>(p);
     if (p.classes <= 2 * vf::width) return tile_rows<2>(p);
+  } else if constexpr (is_16bit_v<T>) {
+    if (p.classes <= vf::width) return tile_rows16<1>(p);
+    if (p.classes <= 2 * vf::width) return tile_rows16<2>(p);
   }
 #endif
   if (p.smoothing == 0) return solve<T, index_target<T>>(p);

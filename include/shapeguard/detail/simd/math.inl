@@ -73,16 +73,22 @@ SHAPEGUARD_SIMD_FN void exp_array(const T* in, T* out, std::size_t n) {
   if (i < n) V::store_tail(out + i, n - i, vexp<V>(V::load_tail(in + i, n - i, T(0))));
 }
 
-/// The vector layer's 16-bit conversions over an array (for tests): in rounded to H into out
-/// (V::store), then out read back into back (V::load); tails through store_tail and load_tail.
-template <class H>
-SHAPEGUARD_SIMD_FN void round16_array(const float* in, H* out, float* back, std::size_t n) {
+/// in[0, n) into out through float lanes: between float and a 16-bit storage type, rounded to
+/// nearest (ties to even) when out is the narrower.
+template <class A, class B>
+SHAPEGUARD_SIMD_FN void convert_array(const A* in, B* out, std::size_t n) {
   constexpr std::size_t W = vf::width;
   std::size_t i = 0;
   for (; i + W <= n; i += W) vf::store(out + i, vf::load(in + i));
   if (i < n) vf::store_tail(out + i, n - i, vf::load_tail(in + i, n - i, 0.0f));
-  for (i = 0; i + W <= n; i += W) vf::store(back + i, vf::load(out + i));
-  if (i < n) vf::store_tail(back + i, n - i, vf::load_tail(out + i, n - i, 0.0f));
+}
+
+/// The vector layer's 16-bit conversions over an array (for tests): in rounded to H into out
+/// (V::store), then out read back into back (V::load); tails through store_tail and load_tail.
+template <class H>
+SHAPEGUARD_SIMD_FN void round16_array(const float* in, H* out, float* back, std::size_t n) {
+  convert_array(in, out, n);
+  convert_array(out, back, n);
 }
 
 /// log(x) lane-wise, for x a positive normal float or NaN (kept): x = m 2^k with m in

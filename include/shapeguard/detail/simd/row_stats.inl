@@ -116,7 +116,9 @@ SHAPEGUARD_SIMD_IN auto block_sums(const S* x, typename V::value_type* g,
                                     std::size_t* arg)
     -> simd::row_sums {
   using T = typename V::value_type;
-  constexpr std::size_t B = simd::block_bytes / sizeof(S);
+  // blocks of block_bytes of lanes (of 16-bit storage: half that), so that a 16-bit row is cut,
+  // and its values rebased, where the same row in float is
+  constexpr std::size_t B = simd::block_bytes / sizeof(T);
   m = row_max<V>(x, n < B ? n : B);
   if (m == -std::numeric_limits<T>::infinity()) {
     // Nothing to rebase from: the whole row's max is every block's reference (rare).

@@ -212,4 +212,38 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
   }
   return total;
 }
+
+/// tile_rows for 16-bit storage S: blocks of rows converted to float, solved by the float tiles,
+/// their gradient and losses rounded back, so that the results are the float path's on the same
+/// values, rounded once.
+template <std::size_t R, class S>
+SHAPEGUARD_SIMD_FN auto tile_rows16(const rows_problem<S>& p) -> double {
+  constexpr std::size_t rows_per_block = 64;
+  const std::size_t C = p.classes;
+  float x[rows_per_block * R * vf::width], g[rows_per_block * R * vf::width];
+  float losses[rows_per_block];
+  rows_problem<float> q;
+  q.weights = p.weights;
+  q.classes = C;
+  q.ignore_index = p.ignore_index;
+  q.smoothing = p.smoothing;
+  q.weight_sum = p.weight_sum;
+  q.grad_scale = p.grad_scale;
+  q.z_loss = p.z_loss;
+  double total = 0;
+  for (std::size_t r0 = 0; r0 < p.rows; r0 += rows_per_block) {
+    const std::size_t n = p.rows - r0 < rows_per_block ? p.rows - r0 : rows_per_block;
+    convert_array(p.logits + r0 * C, x, n * C);
+    q.rows = n;
+    q.logits = x;
+    q.grad = p.grad ? g : nullptr;
+    q.losses = p.losses ? losses : nullptr;
+    q.index = p.index + r0;
+    q.predictions = p.predictions ? p.predictions + r0 : nullptr;
+    total += tile_rows<R>(q);
+    if (p.grad) convert_array(g, p.grad + r0 * C, n * C);
+    if (p.losses) convert_array(losses, p.losses + r0, n);
+  }
+  return total;
+}
 #endif  // SHAPEGUARD_SIMD_TILES
