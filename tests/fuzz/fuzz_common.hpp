@@ -55,8 +55,8 @@ struct counters {
   std::atomic<std::uint64_t> inputs{0}, skipped{0}, bad_extents{0}, accepted{0},
       kernel_runs{0}, nonfinite_results{0}, prediction_runs{0};
   std::array<std::atomic<std::uint64_t>,
-             static_cast<std::size_t>(sg::error_kind::extent_mismatch) + 1>
-      by_kind{};  // indexed by sg::error_kind; extent_mismatch is the last
+             static_cast<std::size_t>(sg::error_kind::single_class) + 1>
+      by_kind{};  // indexed by sg::error_kind; single_class is the last
 };
 inline counters& stats() {
   static counters c;
