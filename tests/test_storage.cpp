@@ -184,6 +184,77 @@ TEMPLATE_TEST_CASE("doubles round once, not through float", "[storage]", sg::bfl
   CHECK(TestType(-1e-300).bits == 0x8000);
 }
 
+// |i| rounded to nearest, ties to even, to the type's digits, in integer arithmetic: the value
+// as an exact double (at most 11 significant bits), signed like i.
+template <class H>
+auto round_integer_reference(std::int64_t sign, std::uint64_t u) -> double {
+  const int digits = format<H>::fraction + 1;
+  const int width = 64 - std::countl_zero(u);
+  double value = double(u);
+  if (width > digits) {
+    const int k = width - digits;
+    std::uint64_t q = u >> k;
+    const std::uint64_t r = u & ((std::uint64_t(1) << k) - 1), half = std::uint64_t(1) << (k - 1);
+    if (r > half || (r == half && (q & 1))) ++q;
+    value = std::ldexp(double(q), k);
+  }
+  return sign < 0 ? -value : value;
+}
+
+TEMPLATE_TEST_CASE("integers round once, to nearest, at every width", "[storage]", sg::bfloat16,
+                   sg::float16) {
+  std::size_t wrong = 0, checked = 0;
+  std::uint64_t first_wrong = 0;
+  auto check_u = [&](std::uint64_t u) {
+    ++checked;
+    const auto want = round_reference<TestType>(round_integer_reference<TestType>(1, u));
+    if (TestType(u).bits != want && wrong++ == 0) first_wrong = u;
+  };
+  auto check_i = [&](std::int64_t i) {
+    ++checked;
+    const std::uint64_t u = i < 0 ? std::uint64_t(0) - std::uint64_t(i) : std::uint64_t(i);
+    const auto want = round_reference<TestType>(round_integer_reference<TestType>(i, u));
+    if (TestType(i).bits != want && wrong++ == 0) first_wrong = u;
+  };
+  for (std::int64_t i = -70000; i <= 70000; ++i) check_i(i);
+  // at every width: the ties between two neighbours of the type, one unit either side of them
+  // (which double(i) rounds onto the tie above 2^53), and the neighbours themselves
+  const int digits = format<TestType>::fraction + 1;
+  for (int width = digits + 1; width <= 64; ++width) {
+    const int k = width - digits;
+    const std::uint64_t unit = std::uint64_t(1) << k, half = unit >> 1;
+    for (std::uint64_t q : {std::uint64_t(1) << (digits - 1), (std::uint64_t(1) << (digits - 1)) + 1,
+                            (std::uint64_t(1) << digits) - 2, (std::uint64_t(1) << digits) - 1}) {
+      const std::uint64_t base = q << k;
+      for (std::uint64_t u : {base, base + half, base + half - 1, base + half + 1, base + 1,
+                              base + unit - 1}) {
+        check_u(u);
+        if (u <= std::uint64_t(std::numeric_limits<std::int64_t>::max())) check_i(-std::int64_t(u));
+      }
+    }
+  }
+  std::mt19937_64 rng(11);
+  for (int n = 0; n < 100000; ++n) {
+    const std::uint64_t u = rng() >> (rng() % 64);
+    check_u(u);
+    check_i(std::int64_t(u));
+  }
+  check_u(std::numeric_limits<std::uint64_t>::max());
+  check_i(std::numeric_limits<std::int64_t>::min());
+  check_i(std::numeric_limits<std::int64_t>::max());
+  INFO("first wrong magnitude " << first_wrong);
+  CHECK(checked > 300000);
+  CHECK(wrong == 0);
+  // every integer type, at its extremes
+  CHECK(TestType(std::uint8_t(255)).bits == TestType(255.0f).bits);
+  CHECK(TestType(std::int16_t(-32768)).bits == TestType(-32768.0f).bits);
+  CHECK(TestType(std::numeric_limits<std::uint32_t>::max()).bits ==
+        TestType(std::ldexp(1.0, 32)).bits);
+  CHECK(TestType(true).bits == TestType(1.0f).bits);
+  // the conversion is constexpr
+  static_assert(TestType(0x7fffffffffffffffLL).bits == TestType(0x1p63).bits);
+}
+
 TEST_CASE("numeric_limits of the 16-bit types", "[storage]") {
   using B = std::numeric_limits<sg::bfloat16>;
   CHECK(float(B::max()) == 3.3895313892515355e38f);

@@ -84,6 +84,22 @@ constexpr auto to_float_odd(double d) noexcept -> float {
   return std::bit_cast<float>(b);
 }
 
+/// i as a double rounded to odd (the sticky bit kept in the last of 53 bits): exact below
+/// 2^53, and above it one rounding that the later roundings to float and to 16 bits see
+/// through, where double(i) would round to nearest once too often.
+template <class I>
+constexpr auto integer_to_double_odd(I i) noexcept -> double {
+  const bool negative = i < I(0);
+  std::uint64_t u = negative ? std::uint64_t(0) - std::uint64_t(i) : std::uint64_t(i);
+  std::uint64_t scale = 1;
+  while (u >> 53) {  // drop low bits into the sticky bit until 53 remain
+    u = (u >> 1) | (u & 1u);
+    scale *= 2;
+  }
+  const double d = double(u) * double(scale);
+  return negative ? -d : d;
+}
+
 }  // namespace detail
 
 /// bfloat16: float's sign and exponent, 7 fraction bits.
@@ -95,8 +111,8 @@ struct SHAPEGUARD_MAY_ALIAS bfloat16 {
   explicit constexpr bfloat16(double d) noexcept
       : bits(detail::bfloat16_bits(detail::to_float_odd(d))) {}
   template <class I>
-    requires std::is_integral_v<I>
-  explicit constexpr bfloat16(I i) noexcept : bfloat16(double(i)) {}
+    requires std::is_integral_v<I> && (sizeof(I) <= 8)
+  explicit constexpr bfloat16(I i) noexcept : bfloat16(detail::integer_to_double_odd(i)) {}
   static constexpr auto from_bits(std::uint16_t b) noexcept -> bfloat16 {
     bfloat16 h;
     h.bits = b;
@@ -114,8 +130,8 @@ struct SHAPEGUARD_MAY_ALIAS float16 {
   explicit constexpr float16(double d) noexcept
       : bits(detail::float16_bits(detail::to_float_odd(d))) {}
   template <class I>
-    requires std::is_integral_v<I>
-  explicit constexpr float16(I i) noexcept : float16(double(i)) {}
+    requires std::is_integral_v<I> && (sizeof(I) <= 8)
+  explicit constexpr float16(I i) noexcept : float16(detail::integer_to_double_odd(i)) {}
   static constexpr auto from_bits(std::uint16_t b) noexcept -> float16 {
     float16 h;
     h.bits = b;
