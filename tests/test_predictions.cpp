@@ -52,8 +52,10 @@ auto tied_logits(std::size_t N, std::size_t C, std::uint64_t seed) -> std::vecto
   return x;
 }
 
+/// With `cap`, soft-capped: a cap of 100 keeps the quarters of tied_logits (all within 50)
+/// distinct and their order, so the argmax is the raw logits' one.
 template <class T>
-void check_rows(std::size_t N, std::size_t C) {
+void check_rows(std::size_t N, std::size_t C, double cap = 0) {
   const std::vector<T> x = tied_logits<T>(N, C, 3);
   std::vector<std::int64_t> y(N);
   std::mt19937_64 rng(C);
@@ -75,11 +77,11 @@ void check_rows(std::size_t N, std::size_t C) {
   for (std::size_t threads : {std::size_t(1), std::size_t(3)}) {
     for (int form = 0; form < 3; ++form) {
       INFO("C = " << C << ", N = " << N << ", threads " << threads << ", form " << form << ", "
-                  << sg::to_string(sg::active_isa()));
+                  << "cap " << cap << ", " << sg::to_string(sg::active_isa()));
       std::vector<T> logits = x, g(N * C, T(-7));
       std::vector<std::int64_t> pred(N, -9);
       std::size_t correct = 12345;
-      const sg::ce_options o{.threads = threads};
+      const sg::ce_options o{.threads = threads, .soft_cap = cap};
       const matrix<T> xv(logits.data(), N, C);
       if (form == 0) {  // forward only
         (void)sg::softmax_cross_entropy(xv, y, sg::predictions(pred, correct), o);
@@ -97,10 +99,12 @@ void check_rows(std::size_t N, std::size_t C) {
   // the loss and gradient do not change with predictions asked for
   std::vector<T> g1(N * C), g2(N * C);
   std::vector<std::int32_t> pred32(N);
+  const sg::ce_options o{.soft_cap = cap};
   const T a = sg::softmax_cross_entropy(matrix<T>(x.data(), N, C), y,
-                                        mutable_matrix<T>(g1.data(), N, C));
+                                        mutable_matrix<T>(g1.data(), N, C), o);
   const T b = sg::softmax_cross_entropy(matrix<T>(x.data(), N, C), y,
-                                        mutable_matrix<T>(g2.data(), N, C), sg::predictions(pred32));
+                                        mutable_matrix<T>(g2.data(), N, C), sg::predictions(pred32),
+                                        o);
   CHECK(a == b);
   CHECK(g1 == g2);
   CHECK(std::equal(pred32.begin(), pred32.end(), want.begin()));
@@ -119,6 +123,29 @@ TEST_CASE("predictions are the first maximum, for every class count", "[predicti
     check_rows<float>(11, C);
     check_rows<double>(11, C);
   }
+}
+
+TEST_CASE("soft-capped predictions are the argmax of the capped logits", "[predictions]") {
+  // groups of capped rows: 409 rows of 10 classes, 4 rows of 1000, one row of 5000
+  for (std::size_t C : {std::size_t(3), std::size_t(10), std::size_t(17), std::size_t(40)}) {
+    check_rows<float>(1000, C, 100);
+    check_rows<double>(1000, C, 100);
+  }
+  for (std::size_t C : {std::size_t(1000), std::size_t(5000)}) {
+    check_rows<float>(11, C, 100);
+    check_rows<double>(11, C, 100);
+  }
+  // capped to 1, 30 and 50 both become 1.0f: a tie, and the first of them is the prediction;
+  // an infinite logit is capped like any other
+  constexpr float inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> x = {30, 50, 0, 0, 50, 30, -inf, inf, 2, 1, 0.5f, 0.25f};
+  const std::vector<std::int64_t> y = {1, 1, 1, 0};
+  std::vector<std::int64_t> pred(4, -9);
+  std::size_t correct = 0;
+  (void)sg::softmax_cross_entropy(matrix<float>(x.data(), 4, 3), y, sg::predictions(pred, correct),
+                                  sg::ce_options{.soft_cap = 1});
+  CHECK(pred == std::vector<std::int64_t>{0, 1, 1, 0});
+  CHECK(correct == 3);
 }
 
 TEST_CASE("rows whose softmax is undefined predict -1 and are never correct", "[predictions]") {

@@ -1,6 +1,6 @@
-// The vector exp and log of the active instruction set (CTest runs this program once per set,
-// skipped where the CPU lacks it), against std::exp and std::log in double (float) and in long
-// double (double).
+// The vector exp, log and soft-capping tanh of the active instruction set (CTest runs this
+// program once per set, skipped where the CPU lacks it), against std::exp, std::log and
+// std::tanh in double (float) and in long double or double (double).
 #include <shapeguard/isa.hpp>
 #include <shapeguard/detail/dispatch.hpp>
 
@@ -249,5 +249,76 @@ TEST_CASE("double log1p over [0, 1]: a dense sample of every binade down to 2^-6
     INFO(sg::to_string(a) << ": max error " << worst << " ULP at t = " << worst_at);
     WARN(sg::to_string(a) << " double log1p [0, 1] max error " << worst << " ULP at " << worst_at);
     CHECK(worst <= 2.0);
+  }
+}
+
+TEMPLATE_TEST_CASE("soft-capping: tanh and its derivative, relative to their float64 values",
+                   "[simd][tanh]", float, double) {
+  using T = TestType;
+  // y = s tanh(x / s) with s = 1 (so y is tanh itself), and 1 - tanh^2(x) = 4 e / (1 + e)^2,
+  // e = exp(-2|x|), over a dense sample of both signs from 2^-40 to where tanh saturates, with
+  // the series' threshold and its neighbours; then any cap and the special values.
+  constexpr double eps = std::is_same_v<T, float> ? 0x1p-23 : 0x1p-52;
+  for (sg::isa a : vector_isas()) {
+    const auto cap = sg::detail::soft_cap_array_for<T>(a);
+    REQUIRE(cap);
+    std::vector<T> x;
+    for (double v = 0x1p-40; v < 30; v *= 1.0001) x.push_back(T(v));
+    for (double t : {0.25, 0.0625}) {
+      T v = T(t);
+      for (int k = 0; k < 64; ++k) v = std::nextafter(v, T(0));
+      for (int k = 0; k < 128; ++k, v = std::nextafter(v, T(1))) x.push_back(v);
+    }
+    const std::size_t positives = x.size();
+    for (std::size_t i = 0; i < positives; ++i) x.push_back(-x[i]);
+    std::vector<T> y(x.size()), d(x.size());
+    cap(x.data(), y.data(), d.data(), x.size(), 1.0);
+    double worst_y = 0, worst_d = 0;
+    T worst_y_at = 0, worst_d_at = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const double u = double(x[i]);
+      const double want_y = std::tanh(u);
+      const double e = std::exp(-2 * std::abs(u));
+      const double want_d = 4 * e / ((1 + e) * (1 + e));
+      const double ey = std::abs(double(y[i]) - want_y) / (std::abs(want_y) * eps);
+      // below T's normal range the derivative is 0 or a subnormal: held absolutely there
+      const double ed = want_d < double(std::numeric_limits<T>::min())
+                            ? std::abs(double(d[i]) - want_d) / double(std::numeric_limits<T>::min())
+                            : std::abs(double(d[i]) - want_d) / (want_d * eps);
+      if (ey > worst_y) worst_y = ey, worst_y_at = x[i];
+      if (ed > worst_d) worst_d = ed, worst_d_at = x[i];
+    }
+    INFO(sg::to_string(a) << ": tanh worst " << worst_y << " eps at " << worst_y_at
+                          << ", derivative worst " << worst_d << " eps at " << worst_d_at);
+    CHECK(worst_y <= 5);
+    CHECK(worst_d <= 8);
+    CHECK(worst_y > 0);  // the sample reached values that are not exact
+
+    // another cap, every tail length, and the special values
+    const T inf = std::numeric_limits<T>::infinity(), nan = std::numeric_limits<T>::quiet_NaN();
+    for (std::size_t n = 1; n <= 40; ++n) {
+      std::vector<T> in(n), out(n + 1, T(-7)), slope(n + 1, T(-7));
+      for (std::size_t i = 0; i < n; ++i) in[i] = T(double(i) * 7.5 - 100);
+      in[0] = inf;
+      if (n > 1) in[1] = -inf;
+      if (n > 2) in[2] = nan;
+      if (n > 3) in[3] = T(0);
+      cap(in.data(), out.data(), slope.data(), n, 30.0);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (i == 2) {
+          CHECK(std::isnan(out[i]));
+          CHECK(slope[i] == T(0));  // an ignored row's zero gradient stays 0
+          continue;
+        }
+        const double u = double(in[i]) / 30;
+        CHECK(double(out[i]) == Approx(30 * std::tanh(u)).epsilon(8 * eps).margin(1e-300));
+        const double e = std::exp(-2 * std::abs(u));
+        CHECK(double(slope[i]) == Approx(4 * e / ((1 + e) * (1 + e))).epsilon(16 * eps));
+      }
+      CHECK(out[0] == T(30));
+      CHECK(slope[0] == T(0));
+      CHECK(out[n] == T(-7));  // past the end: untouched
+      CHECK(slope[n] == T(-7));
+    }
   }
 }

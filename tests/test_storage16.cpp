@@ -388,6 +388,11 @@ void check_shape(std::size_t N, std::size_t C) {
        form::grad_losses},
       {"no options", {}, form::in_place},
       {"smoothing and weights", {.label_smoothing = 0.1f, .class_weights = w}, form::in_place},
+      {"soft-cap 5", {.soft_cap = 5}, form::grad_pred},
+      {"reduction none, soft-cap 2, z-loss",
+       {.reduction = sg::reduction::none, .z_loss = 1e-4, .soft_cap = 2}, form::grad_losses},
+      {"soft-cap 3, smoothing and weights",
+       {.label_smoothing = 0.1f, .class_weights = w, .soft_cap = 3}, form::in_place},
   };
   std::uint64_t seed = 1;
   for (labels_kind kind : all_kinds) {

@@ -47,6 +47,10 @@ struct ce_options {
   /// gradient 2 z lse softmax(x); reduced with the loss (the mean divides it by the same
   /// denominator).
   double z_loss = 0;
+  /// Logit soft-capping s >= 0 (Gemma 2: 30): the loss is taken over s tanh(x / s) instead of
+  /// x, and the gradient flows through tanh (times 1 - tanh^2(x / s)); 0 turns it off. It
+  /// composes with every other option, and predictions are the argmax of the capped logits.
+  double soft_cap = 0;
 };
 
 /// Options of `sigmoid_cross_entropy`, with `torch.nn.functional.binary_cross_entropy_with_logits`

@@ -62,6 +62,7 @@ auto solve(const LogitsView& logits, const Labels& labels,
   }
   base.grad_scale = grad_scale;
   base.z_loss = o.z_loss;
+  base.soft_cap = o.soft_cap;
 
   const auto kernel = [] {
     if constexpr (as_indices)

@@ -103,6 +103,25 @@ auto log1p_unit_array_for(isa a) noexcept -> exp_array_fn<T> {
   }
 }
 
+template <class T>
+using soft_cap_array_fn = void (*)(const T*, T*, T*, std::size_t, double);
+
+/// The soft-capping of set `a` over an array (for tests): y = s tanh(x / s) and, with d,
+/// 1 - tanh^2(x / s); or null like exp_array_for.
+template <class T>
+auto soft_cap_array_for(isa a) noexcept -> soft_cap_array_fn<T> {
+  switch (a) {
+#if SHAPEGUARD_SIMD_X86
+    case isa::avx2: return &avx2_kernel::soft_cap_array<T, T>;
+    case isa::avx512: return &avx512_kernel::soft_cap_array<T, T>;
+#endif
+#if SHAPEGUARD_SIMD_NEON
+    case isa::neon: return &neon_kernel::soft_cap_array<T, T>;
+#endif
+    default: return nullptr;
+  }
+}
+
 template <class H>
 using round16_array_fn = void (*)(const float*, H*, float*, std::size_t);
 

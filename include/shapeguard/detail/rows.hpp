@@ -11,6 +11,8 @@
 //   grad_c = scale * (A * exp(x_c - m) / s - a_c)
 // With the z-loss coefficient z, lse = m + log(s): loss += z * lse^2, and A in grad_c becomes
 // A + 2 z lse.
+// With soft-capping s > 0, every x_c above is s tanh(x_c / s), and grad_c is multiplied by
+// 1 - tanh^2(x_c / s).
 // Terms with a_c == 0 are skipped, so a -inf logit whose target weight is 0 contributes 0.
 
 #include <cstddef>
@@ -33,6 +35,7 @@ struct rows_problem {
   double weight_sum = 0;  // sum_c w_c (classes when weights is null)
   double grad_scale = 1;  // multiplies every gradient entry: 1 / denominator for mean
   double z_loss = 0;      // z >= 0: each row's loss gains z lse^2
+  double soft_cap = 0;    // s >= 0: the logits are s tanh(x / s) when s > 0
   std::int64_t* predictions = nullptr;  // rows, or null: each row's first argmax, -1 where the
                                         // loss is NaN (a NaN or +inf logit, none above -inf)
 };

@@ -11,6 +11,15 @@
 
 namespace shapeguard::detail {
 
+/// s tanh(x / s), the soft-capped logit, and its derivative 1 - tanh^2(x / s) =
+/// 4 e / (1 + e)^2 with e = exp(-2 |x / s|), which keeps its relative accuracy where tanh
+/// saturates. Infinite x gives +-s with derivative 0; NaN stays NaN.
+inline auto soft_capped(double x, double s) -> double { return s * std::tanh(x / s); }
+inline auto soft_cap_slope(double x, double s) -> double {
+  const double e = std::exp(-2 * std::fabs(x / s));
+  return 4 * e / ((1 + e) * (1 + e));
+}
+
 /// Solves `p` row by row; returns the sum of the rows' losses.
 template <class T, class U>
 auto scalar_rows(const rows_problem<T, U>& p) -> double {
@@ -27,9 +36,18 @@ auto scalar_rows(const rows_problem<T, U>& p) -> double {
     return w(c) * ((1.0 - eps) * double(p.targets[i * C + c]) + spread);
   };
 
+  const double cap = p.soft_cap;
   double total = 0;
   for (std::size_t i = 0; i < p.rows; ++i) {
-    const T* x = p.logits + i * C;
+    const T* raw = p.logits + i * C;
+    // logit c as the loss sees it (soft-capped when cap > 0), and its derivative; each is read
+    // before the gradient entry c may overwrite it (in place)
+    auto x = [&](std::size_t c) {
+      return cap > 0 ? soft_capped(double(raw[c]), cap) : double(raw[c]);
+    };
+    auto slope = [&](std::size_t c) {
+      return cap > 0 ? soft_cap_slope(double(raw[c]), cap) : 1.0;
+    };
     T* g = p.grad ? p.grad + i * C : nullptr;
     if (p.index && p.index[i] == p.ignore_index) {
       if (g)
@@ -41,16 +59,16 @@ auto scalar_rows(const rows_problem<T, U>& p) -> double {
     double m = -std::numeric_limits<double>::infinity();
     std::size_t arg = 0;  // the first maximum
     for (std::size_t c = 0; c < C; ++c)
-      if (double(x[c]) > m) {
-        m = double(x[c]);
+      if (x(c) > m) {
+        m = x(c);
         arg = c;
       }
     double s = 0, a_sum = 0, weighted_gap = 0;
     for (std::size_t c = 0; c < C; ++c) {
-      s += std::exp(double(x[c]) - m);
+      s += std::exp(x(c) - m);
       const double a = coefficient(i, c);
       a_sum += a;
-      if (a != 0) weighted_gap += a * (m - double(x[c]));
+      if (a != 0) weighted_gap += a * (m - x(c));
     }
     const double lse = m + std::log(s);
     double loss = a_sum * std::log(s) + weighted_gap;
@@ -58,11 +76,11 @@ auto scalar_rows(const rows_problem<T, U>& p) -> double {
     if (g) {
       const double scale = p.grad_scale;
       for (std::size_t c = 0; c < C; ++c) {
-        const double prob = std::exp(double(x[c]) - m) / s;
+        const double prob = std::exp(x(c) - m) / s;
         // (A + 2 z lse) p_c, with lse p_c formed first: 2 z lse alone may overflow where the
         // product does not
         const double z_term = p.z_loss != 0 ? 2 * p.z_loss * (lse * prob) : 0.0;
-        g[c] = T(scale * (a_sum * prob + z_term - coefficient(i, c)));
+        g[c] = T(scale * (a_sum * prob + z_term - coefficient(i, c)) * slope(c));
       }
     }
     if (p.losses) p.losses[i] = T(loss);

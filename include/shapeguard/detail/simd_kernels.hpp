@@ -34,6 +34,11 @@ inline constexpr std::size_t cached_row_bytes = 1024 * 1024;
 // Block of the row loops: read twice (max, then exp), the second time from L1.
 inline constexpr std::size_t block_bytes = 16 * 1024;
 
+// Soft-capping caps the logits of groups of rows of at most this many elements (or one row)
+// into a scratch, with their derivatives: the two stay in L1 for the capped kernel and the
+// chain rule.
+inline constexpr std::size_t soft_cap_elems = 4096;
+
 // Rows of at most one register are solved this many at a time, interleaved.
 inline constexpr std::size_t short_group = 4;
 

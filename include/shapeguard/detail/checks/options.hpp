@@ -99,6 +99,16 @@ inline auto check_z_loss(double z) -> check_result {
   return {};
 }
 
+/// The soft-capping value: finite and >= 0.
+inline auto check_soft_cap(double s) -> check_result {
+  if (!(s >= 0) || !std::isfinite(s))
+    return failure(error_kind::invalid_option,
+                   fmt::format("ce_options::soft_cap is {} but must be finite and >= 0; hint: "
+                               "30 caps the logits to (-30, 30) as Gemma 2 does, 0 turns it off",
+                               s));
+  return {};
+}
+
 /// Every ce_option but the ones that depend on the outputs passed (see outputs.hpp).
 /// `indices`: the labels are class indices; `noun` names them otherwise.
 inline auto check_options(shape logits, const ce_options& o, bool indices, std::string_view noun)
@@ -116,6 +126,7 @@ inline auto check_options(shape logits, const ce_options& o, bool indices, std::
                                o.ignore_index, noun));
   if (auto r = check_denominator(o.denominator, o.reduction, "ce_options"); !r) return r;
   if (auto r = check_z_loss(o.z_loss); !r) return r;
+  if (auto r = check_soft_cap(o.soft_cap); !r) return r;
   return check_threads(o.threads, "ce_options");
 }
 

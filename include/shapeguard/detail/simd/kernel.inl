@@ -1,8 +1,9 @@
 // The fused kernels, written once against a vector layer, in phases of their own files:
 // math.inl (exp, log, log1p), targets.inl (the target policies in lanes), row_stats.inl (a
 // row's max and sums, block by block, rebased as the max grows), finish.inl (the gradient
-// from the statistics), tiles.inl (short rows, every phase in lanes) and sigmoid.inl (the
-// sigmoid loss, whose every element is its own problem).
+// from the statistics), tiles.inl (short rows, every phase in lanes), sigmoid.inl (the
+// sigmoid loss, whose every element is its own problem) and soft_cap.inl (soft-capping, a
+// phase before and after the kernel of the capped logits).
 // This file puts the softmax phases together for a target policy P (targets.inl): rows of one
 // register, longer rows, and the entry points for class-index and per-class-target rows, which
 // choose P.
@@ -33,6 +34,7 @@
 #include "finish.inl"
 #include "tiles.inl"
 #include "sigmoid.inl"
+#include "soft_cap.inl"
 
 /// Rows that fit one register, `count` <= short_group of them (indices in `row`), interleaved
 /// so that the long dependency chain of each row (max, exp, sums, division) overlaps the
@@ -314,6 +316,10 @@ SHAPEGUARD_SIMD_IN auto needs_reference(const rows_problem<T, U>& p) -> bool {
 /// type plays no part: one instance per logit type serves every label type.
 template <class T>
 SHAPEGUARD_SIMD_FN auto index_rows(const rows_problem<T>& p) -> double {
+  if (p.soft_cap > 0) {
+    using F = typename vec_for<T>::type::value_type;
+    return soft_capped_rows<F>(p, [](const rows_problem<F>& q) { return index_rows(q); });
+  }
   if (needs_reference(p)) return scalar_rows(p);
   const bool weighted = p.weights != nullptr;
 #if SHAPEGUARD_SIMD_TILES
@@ -333,6 +339,10 @@ SHAPEGUARD_SIMD_FN auto index_rows(const rows_problem<T>& p) -> double {
 /// The fused kernel for rows of per-class targets of type U (p.targets set).
 template <class T, class U>
 SHAPEGUARD_SIMD_FN auto dense_rows(const rows_problem<T, U>& p) -> double {
+  if (p.soft_cap > 0) {
+    using F = typename vec_for<T>::type::value_type;
+    return soft_capped_rows<U>(p, [](const rows_problem<F, U>& q) { return dense_rows(q); });
+  }
   if (needs_reference(p)) return scalar_rows(p);
   if (p.weights) return solve<T, dense_target<T, U, true>>(p);
   return solve<T, dense_target<T, U, false>>(p);
