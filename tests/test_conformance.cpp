@@ -30,6 +30,15 @@
 // The group "zloss" runs ce_options::z_loss (the case's zloss record): its golden values are
 // torch's cross_entropy plus z * logsumexp(x)^2 over the counted rows, composed in float64 with
 // the gradient by torch autograd (generate.py); its unit includes the z-loss's gradient term.
+//
+// The group "softcap" runs ce_options::soft_cap s (the case's softcap record), alone and with a
+// z-loss: its golden values are the same compositions over s * tanh(x / s) in place of the
+// logits x, the gradient by torch autograd w.r.t. the raw logits (through tanh). A -inf logit
+// is capped to -s, a finite logit, so torch's results are finite there, even where the target
+// has weight or a whole row is -inf: the group's -inf cases are source torch, and its masked
+// cases are the means whose denominator is 0. The gradient through tanh is the plain one times
+// 1 - tanh^2 <= 1, so the unit of the plain terms bounds it (with a z-loss, lse is the capped
+// logits').
 
 #include <shapeguard/shapeguard.hpp>
 
@@ -63,6 +72,7 @@ struct golden_case {
   std::int64_t ignore_index = -100;
   float smoothing = 0;
   double zloss = 0;  // ce_options::z_loss; the record is only written when it is not 0
+  double soft_cap = 0;  // ce_options::soft_cap; the record is only written when it is not 0
   bool weighted = false;
   std::vector<float> weights;
   std::vector<double> logits, targets;
@@ -116,6 +126,9 @@ auto load(const std::string& group) -> std::vector<golden_case> {
     } else if (key == "zloss") {
       in >> word;
       c.zloss = parse_double(word);  // 15 digits of a value exact in 15 digits: the same double
+    } else if (key == "softcap") {
+      in >> word;
+      c.soft_cap = parse_double(word);  // exact in 15 digits, as zloss
     } else if (key == "weights") {
       c.weighted = line != "weights -";
       if (c.weighted) c.weights = parse_values<float>(in);
@@ -230,6 +243,7 @@ void run_forms(const golden_case& gc, const Labels& labels, const std::string& v
   o.ignore_index = gc.ignore_index;
   o.label_smoothing = gc.smoothing;
   o.z_loss = gc.zloss;
+  o.soft_cap = gc.soft_cap;
   if (gc.weighted) o.class_weights = gc.weights;
 
   auto check = [&](const char* form, const std::vector<double>& loss,
@@ -409,6 +423,7 @@ void validate(const golden_case& gc) {
     REQUIRE(gc.labels.size() == gc.rows());
   if (gc.weighted) REQUIRE(gc.weights.size() == gc.classes());
   REQUIRE(gc.unit >= 0);
+  REQUIRE(gc.soft_cap >= 0);
   if (gc.reduction == sg::reduction::none) REQUIRE(gc.losses.size() == gc.rows());
   REQUIRE(gc.grad.size() == gc.logits.size());
 }
@@ -475,11 +490,46 @@ TEST_CASE("conformance: z-loss with every option (torch cross_entropy + z logsum
   CHECK(others_with_z == 0);
 }
 
+TEST_CASE("conformance: soft-capping with every option (torch cross_entropy of s tanh(x / s))",
+          "[conformance]") {
+  run_group("softcap", 100);
+  // every case of the group has a cap (a softcap record read as 0 would test nothing), the four
+  // values of the generator's rotation, every kind and reduction, a z-loss on some; its -inf
+  // logits are capped to -s, so no case with one is masked; the other groups have no cap
+  std::set<double> caps;
+  std::set<std::string> kinds, reductions, sources;
+  std::size_t zero = 0, with_z = 0, neg_inf = 0, neg_inf_masked = 0;
+  for (const auto& gc : load("softcap")) {
+    caps.insert(gc.soft_cap);
+    zero += gc.soft_cap == 0;
+    with_z += gc.zloss != 0;
+    kinds.insert(gc.kind);
+    reductions.insert(std::string(sg::to_string(gc.reduction)));
+    sources.insert(gc.source);
+    const bool has_neg_inf = std::count(gc.logits.begin(), gc.logits.end(),
+                                        -std::numeric_limits<double>::infinity()) > 0;
+    neg_inf += has_neg_inf;
+    neg_inf_masked += has_neg_inf && gc.source == "masked";
+  }
+  CHECK(zero == 0);
+  CHECK(caps == std::set<double>{1.0, 2.5, 5.0, 30.0});
+  CHECK(with_z >= 30);
+  CHECK(kinds == std::set<std::string>{"indices", "onehot", "probs"});
+  CHECK(reductions == std::set<std::string>{"mean", "sum", "none"});
+  CHECK(sources == std::set<std::string>{"torch", "masked"});
+  CHECK(neg_inf >= 10);
+  CHECK(neg_inf_masked == 0);
+  std::size_t others_with_cap = 0;
+  for (const char* group : {"options", "classes", "hard", "edge", "zloss"})
+    for (const auto& gc : load(group)) others_with_cap += gc.soft_cap != 0;
+  CHECK(others_with_cap == 0);
+}
+
 TEST_CASE("conformance: the golden files cover what the contract promises", "[conformance]") {
   std::set<std::string> kinds, reductions, sources;
   std::set<std::size_t> class_tails, ranks;
   std::size_t weighted = 0, smoothed = 0, ignored = 0, empty = 0, neg_inf = 0, big = 0;
-  for (const char* group : {"options", "classes", "hard", "edge", "zloss"}) {
+  for (const char* group : {"options", "classes", "hard", "edge", "zloss", "softcap"}) {
     for (const auto& gc : load(group)) {
       kinds.insert(gc.kind);
       reductions.insert(std::string(sg::to_string(gc.reduction)));

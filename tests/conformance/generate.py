@@ -28,6 +28,8 @@
 #     smoothing <double>           the float32 value of ce_options::label_smoothing
 #     zloss <double>               ce_options::z_loss (a double, exact in 15 digits: 1e-4, 0.5);
 #                                  only written when it is not 0 (absent: 0)
+#     softcap <double>             ce_options::soft_cap (a double, exact in 15 digits: 2.5, 30);
+#                                  only written when it is not 0 (absent: 0)
 #     weights - | <C values>       class weights (float32 values, as hex)
 #     logits <values>              row-major, hex floats (float32 values), "-inf" for masks
 #     labels <ints>                kind indices/onehot: one per row
@@ -40,6 +42,9 @@
 #                                  sum of row i's coefficients a_c and g the gradient's scale
 #                                  (1 / denominator for mean, 0 if that is 0; else 1); with a
 #                                  z-loss, max over counted rows of g * (A_i + 2 z |lse_i|)
+#                                  (with a soft cap, lse_i of the capped logits; the gradient
+#                                  through tanh is the plain one times 1 - tanh^2 <= 1, so the
+#                                  plain terms bound it)
 #     end
 #
 # source torch: the expected values are torch.nn.functional.cross_entropy's. With a z-loss (the
@@ -48,6 +53,13 @@
 #   by class weights), reduced with the loss (mean: cross_entropy with reduction='sum' plus the
 #   z sum, divided by the loss's own denominator, sum of w[y] over counted rows for class
 #   indices, the row count for per-class targets), the gradient by torch autograd.
+#   With a soft cap s (the softcap record; group "softcap") the same is composed over
+#   s * torch.tanh(x / s) in place of the logits x (the z-loss's logsumexp too), the gradient by
+#   autograd w.r.t. the raw logits x. A -inf logit is capped to -s, a finite logit: torch's
+#   result is finite there (its gradient entry is 0), even where the target has weight there,
+#   so these cases are source torch. Where tanh rounds to +-1 in float64 (|x / s| > ~19) torch's
+#   gradient factor 1 - tanh^2 is exactly 0 rather than about 4 exp(-2 |x / s|): an absolute
+#   difference of at most ~1e-16 of the plain gradient entry, far below the test's floor.
 # source masked: torch gives NaN here, and shapeguard deliberately differs (README, Semantics):
 #   a -inf logit whose coefficient a_c is 0 contributes 0 (torch: 0 * -inf = NaN), and a mean
 #   whose denominator is 0 (every row ignored, an empty batch, every counted target weight 0) is 0
@@ -103,7 +115,7 @@ def dec(v):
 
 class Case:
     def __init__(self, name, shape, kind, reduction, logits, labels=None, targets=None,
-                 ignore_index=-100, smoothing=0.0, weights=None, zloss=0.0):
+                 ignore_index=-100, smoothing=0.0, weights=None, zloss=0.0, softcap=0.0):
         self.name = name
         self.shape = tuple(shape)
         self.kind = kind
@@ -118,6 +130,9 @@ class Case:
         self.weights = None if weights is None else f32(weights)
         self.zloss = float(zloss)
         assert self.zloss >= 0 and float(dec(self.zloss)) == self.zloss, "zloss not exact in dec"
+        self.softcap = float(softcap)
+        assert self.softcap >= 0 and float(dec(self.softcap)) == self.softcap, \
+            "softcap not exact in dec"
         assert np.array_equal(self.logits, f32(self.logits))
         if self.weights is not None:
             assert self.weights.shape == (self.shape[-1],)
@@ -134,7 +149,8 @@ def per_class_targets(case):
 def torch_reference(case):
     """torch.nn.functional.cross_entropy in float64, class axis moved to where torch wants it."""
     x = torch.tensor(case.logits, requires_grad=True)
-    xt = x.movedim(-1, 1) if x.dim() >= 2 else x
+    xc = capped(case, x)
+    xt = xc.movedim(-1, 1) if xc.dim() >= 2 else xc
     if case.kind == "indices":
         tgt = torch.tensor(case.labels)
     else:
@@ -146,7 +162,7 @@ def torch_reference(case):
                               reduction=case.reduction, label_smoothing=case.smoothing)
     else:
         # composed: torch's cross_entropy plus z * logsumexp^2 over the counted rows
-        z_rows = z_terms(case, x)
+        z_rows = z_terms(case, xc)
         if case.reduction == "none":
             out = F.cross_entropy(xt, tgt, weight=w, ignore_index=case.ignore_index,
                                   reduction="none", label_smoothing=case.smoothing) + z_rows
@@ -166,8 +182,17 @@ def counted_rows(case):
     return np.ones(case.shape[:-1])
 
 
+def capped(case, x):
+    """The logits as the loss sees them: s * tanh(x / s) with a soft cap s, else x itself (a
+    torch tensor of x; -inf becomes -s)."""
+    if case.softcap == 0:
+        return x
+    return case.softcap * torch.tanh(x / case.softcap)
+
+
 def z_terms(case, x):
-    """z * logsumexp(x_i)^2 for each counted row, 0 for ignored ones (a torch tensor of x)."""
+    """z * logsumexp(x_i)^2 for each counted row, 0 for ignored ones (a torch tensor of x, the
+    capped logits when there is a soft cap)."""
     lse = torch.logsumexp(x, dim=-1)
     counted = torch.tensor(counted_rows(case))
     return torch.where(counted != 0, case.zloss * lse * lse, torch.zeros_like(lse))
@@ -200,10 +225,11 @@ def masked_reference(case):
     a, denominator = coefficients(case)
     x = torch.tensor(case.logits, requires_grad=True)
     at = torch.tensor(a)
-    lp = torch.log_softmax(x, dim=-1)
+    xc = capped(case, x)
+    lp = torch.log_softmax(xc, dim=-1)
     per = -torch.where(at != 0, at * lp, torch.zeros_like(lp)).sum(-1)
     if case.zloss != 0:
-        per = per + z_terms(case, x)
+        per = per + z_terms(case, xc)
     if case.reduction == "none":
         out = per
         per.sum().backward()
@@ -227,8 +253,9 @@ def unit(case):
     if case.zloss == 0:
         return g * float(A.max())
     # the gradient's terms: g * (A_i + 2 z lse_i) p_c and g * a_c, counted rows only (ignored
-    # rows have A_i = 0 and no z-loss)
-    lse = torch.logsumexp(torch.tensor(case.logits), dim=-1).numpy().reshape(-1)
+    # rows have A_i = 0 and no z-loss); with a soft cap, lse_i of the capped logits, and each
+    # term times 1 - tanh^2 <= 1
+    lse = torch.logsumexp(capped(case, torch.tensor(case.logits)), dim=-1).numpy().reshape(-1)
     counted = counted_rows(case).reshape(-1)
     terms = np.where(counted != 0, A + 2 * case.zloss * np.abs(lse), 0.0)
     return g * float(terms.max())
@@ -263,6 +290,8 @@ def write_case(f, case):
     f.write("smoothing %s\n" % dec(case.smoothing))
     if case.zloss != 0:
         f.write("zloss %s\n" % dec(case.zloss))
+    if case.softcap != 0:
+        f.write("softcap %s\n" % dec(case.softcap))
     if case.weights is None:
         f.write("weights -\n")
     else:
@@ -338,7 +367,7 @@ class Inputs:
 
 def make_case(inp, name, shape, kind, reduction, ignore="none", smoothing=0.0, weighted=False,
               zero_weights=0, scale=3.0, offset=0.0, logits=None, mask_columns=(),
-              sparse_targets=0.0, zloss=0.0):
+              sparse_targets=0.0, zloss=0.0, softcap=0.0):
     """One case. ignore: none | default | inrange | outside | minus1 (class indices only)."""
     shape = tuple(shape)
     C = shape[-1]
@@ -365,7 +394,8 @@ def make_case(inp, name, shape, kind, reduction, ignore="none", smoothing=0.0, w
         logits = logits.copy()
         logits[..., list(mask_columns)] = -np.inf
     return Case(name, shape, kind, reduction, logits, labels=labels, targets=targets,
-                ignore_index=ignore_index, smoothing=smoothing, weights=weights, zloss=zloss)
+                ignore_index=ignore_index, smoothing=smoothing, weights=weights, zloss=zloss,
+                softcap=softcap)
 
 
 KINDS = ("indices", "onehot", "probs")
@@ -663,12 +693,190 @@ def zloss_cases():
     return cases
 
 
+SOFTCAPS = (1.0, 2.5, 5.0, 30.0)  # exact in dec's 15 digits: the C++ test parses the same doubles
+
+
+def softcap_cases():
+    """Logit soft-capping (ce_options::soft_cap): every kind x reduction x weights x smoothing,
+    s rotating through SOFTCAPS (1 and 2.5 saturate tanh on logits of scale 3, 30 barely bends
+    them), a z-loss on every third case; class counts of every kernel (tiles 2..16, 17..40,
+    1000, 5000: several blocks); logits of scale 40 and 1e4 (|x / s| far above 10: the gradient
+    factor 1 - tanh^2 is tiny or 0); offsets +-30; -inf masks, which the cap makes finite (-s),
+    also where a target has weight or a whole row is -inf; every row ignored; a mean whose
+    counted rows all have weight 0; empty batches."""
+    inp = Inputs(6 + SEED_OFFSET)
+    cases = []
+
+    def num(v):
+        return ("%g" % v).replace("-", "m")
+
+    def suffix(cap, z):
+        return "_s%s" % num(cap) + ("_z%s" % num(z) if z else "")
+
+    # every option, class counts 2..16 (the tile kernels)
+    k = 0
+    for kind in KINDS:
+        for reduction in REDUCTIONS:
+            for weighted in (False, True):
+                for eps in (0.0, 0.1):
+                    for ignore in (("default", "inrange") if kind == "indices" else ("none",)):
+                        cap = SOFTCAPS[k % 4]
+                        z = ZLOSSES[(k // 3) % 4] if k % 3 == 2 else 0.0
+                        shape = shape_for(inp, k, max_c=16)
+                        if ignore != "none" and len(shape) == 1:
+                            shape = (3,) + shape  # an unbatched sample is not ignored here
+                        name = "softcap_opt_%s_%s_%s_eps%s_ign-%s%s" % (
+                            kind, reduction, "w" if weighted else "now", eps, ignore,
+                            suffix(cap, z))
+                        cases.append(make_case(inp, name, shape, kind, reduction, ignore, eps,
+                                               weighted, zero_weights=int(k % 5 == 4),
+                                               zloss=z, softcap=cap))
+                        k += 1
+    # class counts 17..40 (the long-row kernels), 1000 and 5000 (more than 4096: several blocks)
+    for C in list(range(17, 41)) + [1000, 1000, 1000, 5000]:
+        kind = KINDS[k % 3] if C != 5000 else "indices"
+        reduction = REDUCTIONS[(k // 3) % 3]
+        weighted = (k // 2) % 2 == 1
+        eps = SMOOTHINGS[(k // 5) % 4]
+        cap = SOFTCAPS[(k // 7) % 4] if C < 1000 else SOFTCAPS[k % 4]
+        z = ZLOSSES[(k // 3) % 4] if k % 3 == 0 else 0.0
+        ignore = ("default", "inrange")[k % 2] if kind == "indices" else "none"
+        if C == 5000:
+            shape = (2, C)
+        elif C == 1000:
+            shape = (3, C) if k % 2 else (1, 2, C)
+        else:
+            shape = (int(inp.rng.integers(1, 7)), C) if k % 3 else (2, 2, C)
+        name = "softcap_C%d_%s_%s_%s_eps%s_ign-%s%s" % (
+            C, kind, reduction, "w" if weighted else "now", eps, ignore, suffix(cap, z))
+        cases.append(make_case(inp, name, shape, kind, reduction, ignore, eps, weighted,
+                               scale=float(1 + k % 4), sparse_targets=0.5 * (k % 2), zloss=z,
+                               softcap=cap))
+        k += 1
+    # large logits: scale 40 (|x / s| up to about 100 with s = 1: tanh saturates, the gradient
+    # factor is far below 1 or 0 in float64), every cap; scale 1e4 (every logit but the ones
+    # near 0 saturated: the capped rows are nearly +-s), a z-loss on some
+    j = 0
+    for kind in KINDS:
+        for reduction in REDUCTIONS:
+            for cap in ((1.0, 5.0), (2.5, 30.0), (30.0, 1.0))[j % 3]:
+                z = ZLOSSES[j % 4] if j % 4 == 1 else 0.0
+                shape = shape_for(inp, k, max_c=24)
+                ignore = "default" if kind == "indices" and j % 2 == 0 else "none"
+                if ignore != "none" and len(shape) == 1:
+                    shape = (3,) + shape
+                weighted = j % 3 != 1
+                eps = (0.0, 0.1, 0.3)[j % 3]
+                name = "softcap_scale40_%s_%s_%s_eps%s%s" % (
+                    kind, reduction, "w" if weighted else "now", eps, suffix(cap, z))
+                cases.append(make_case(inp, name, shape, kind, reduction, ignore, eps, weighted,
+                                       scale=40.0, zloss=z, softcap=cap))
+                k += 1
+                j += 1
+    for kind, reduction, cap, z in (("indices", "mean", 30.0, 0.0), ("probs", "none", 5.0, 0.0),
+                                    ("onehot", "sum", 30.0, 0.01)):
+        name = "softcap_scale1e4_%s_%s%s" % (kind, reduction, suffix(cap, z))
+        cases.append(make_case(inp, name, (5, 13), kind, reduction, "none", 0.1, True,
+                               scale=1e4, zloss=z, softcap=cap))
+    # large offsets: every logit near +-30, the capped rows nearly equal (s = 2.5 and 5) or
+    # bent (s = 30), with a z-loss whose lse is about +-s
+    for kind in KINDS:
+        for offset in (30.0, -30.0):
+            cap = (2.5, 30.0, 5.0)[j % 3]
+            z = ZLOSSES[j % 4]
+            reduction = REDUCTIONS[j % 3]
+            shape = shape_for(inp, k, max_c=24)
+            name = "softcap_offset%+d_%s_%s%s" % (int(offset), kind, reduction, suffix(cap, z))
+            cases.append(make_case(inp, name, shape, kind, reduction,
+                                   "default" if kind == "indices" and len(shape) > 1 else "none",
+                                   0.1, j % 2 == 0, offset=offset, zloss=z, softcap=cap))
+            k += 1
+            j += 1
+    # -inf masks: capped to -s, finite, so torch's result is finite (source torch) and the
+    # masked columns share the softmax; as in the plain groups, they have weight 0 and no target
+    for kind in KINDS:
+        for reduction in REDUCTIONS:
+            C = (8, 19, 33)[j % 3]
+            masked = tuple(sorted(inp.rng.choice(C, size=max(1, C // 3), replace=False)))
+            shape = ((4, C), (2, 3, C), (2, 2, 2, C))[j % 3]
+            cap = SOFTCAPS[j % 4]
+            z = ZLOSSES[j % 4] if j % 3 == 0 else 0.0
+            eps = 0.1 if kind == "indices" else (0.0, 0.1)[j % 2]
+            name = "softcap_neginf_C%d_%s_%s_eps%s%s" % (C, kind, reduction, eps, suffix(cap, z))
+            cases.append(make_case(inp, name, shape, kind, reduction,
+                                   "default" if kind == "indices" else "none", eps, True,
+                                   mask_columns=masked, scale=4.0, zloss=z, softcap=cap))
+            j += 1
+    # -inf logits where the target has weight (without a cap: an infinite loss), and a row
+    # whose logits are all -inf (without a cap: NaN; capped: all -s, a uniform softmax)
+    for kind, reduction, cap, z in (("indices", "mean", 2.5, 0.0), ("onehot", "none", 5.0, 0.5),
+                                    ("probs", "sum", 30.0, 0.0), ("indices", "none", 1.0, 0.01)):
+        shape = (5, 7)
+        case = make_case(inp, "softcap_neginf_target_%s_%s%s" % (kind, reduction,
+                                                                  suffix(cap, z)),
+                         shape, kind, reduction, "none", 0.1 if kind != "probs" else 0.0,
+                         kind == "indices", scale=3.0, zloss=z, softcap=cap)
+        x = case.logits.copy()
+        x[1, :] = -np.inf                 # a whole row
+        if kind == "probs":
+            x[0, np.argmax(case.targets[0])] = -np.inf
+            x[2, np.argmax(case.targets[2])] = -np.inf
+            x[3, :3] = -np.inf
+        else:
+            x[0, case.labels[0]] = -np.inf  # the labelled class
+            x[2, case.labels[2]] = -np.inf
+            x[3, (case.labels[3] + 1) % 7] = -np.inf
+        case.logits = x
+        cases.append(case)
+    # every row ignored: no loss and no z-loss; the mean's denominator is 0 (loss 0, zero
+    # gradient)
+    for reduction in REDUCTIONS:
+        for ignore_index, weighted in ((-100, False), (2, True)):
+            if reduction != "mean" and weighted:
+                continue
+            shape = (4, 5) if ignore_index != 2 else (2, 3, 5)
+            labels = np.full(shape[:-1], ignore_index)
+            cap = SOFTCAPS[j % 4]
+            z = ZLOSSES[j % 4] if j % 2 else 0.0
+            cases.append(Case("softcap_all_ignored_%s_ign%d_%s%s" % (
+                reduction, ignore_index, "w" if weighted else "now", suffix(cap, z)), shape,
+                "indices", reduction, inp.logits(shape, scale=10.0), labels=labels,
+                ignore_index=ignore_index, smoothing=0.1 if weighted else 0.0,
+                weights=inp.weights(5) if weighted else None, zloss=z, softcap=cap))
+            j += 1
+    # every counted row's target has weight 0: the mean's denominator is 0 (loss 0, zero
+    # gradient); sum and none keep the smoothing's and the z-loss's terms
+    for reduction in REDUCTIONS:
+        C = 6
+        w = inp.weights(C)
+        w[[1, 4]] = 0.0
+        cap = SOFTCAPS[j % 4]
+        z = ZLOSSES[j % 4] if j % 2 else 0.0
+        cases.append(Case("softcap_zero_target_weights_%s%s" % (reduction, suffix(cap, z)),
+                          (5, C), "indices", reduction, inp.logits((5, C), scale=6.0),
+                          labels=np.array([1, 4, -100, 1, 4]), smoothing=0.1, weights=w,
+                          zloss=z, softcap=cap))
+        j += 1
+    # empty batches
+    for kind, reduction in (("indices", "mean"), ("probs", "sum"), ("onehot", "none"),
+                            ("probs", "mean")):
+        cap = SOFTCAPS[j % 4]
+        z = ZLOSSES[j % 4] if j % 2 else 0.0
+        cases.append(make_case(inp, "softcap_empty_%s_%s%s" % (kind, reduction, suffix(cap, z)),
+                               (0, 7) if j % 2 else (2, 0, 7), kind, reduction, "none", 0.1,
+                               True, zloss=z, softcap=cap))
+        j += 1
+    assert all(c.softcap != 0 for c in cases)
+    return cases
+
+
 GROUPS = {
     "options": options_cases,
     "classes": classes_cases,
     "hard": hard_cases,
     "edge": edge_cases,
     "zloss": zloss_cases,
+    "softcap": softcap_cases,
 }
 
 
