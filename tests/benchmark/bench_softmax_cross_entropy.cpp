@@ -41,9 +41,9 @@ struct problem {
 };
 
 /// What the labels and options of a case are: class indices alone, with label smoothing 0.1,
-/// with class weights, with the z-loss (z = 1e-4), with predictions and their count, or
-/// probability rows.
-enum class variant { plain, smoothing, weights, z_loss, predictions, probabilities };
+/// with class weights, with the z-loss (z = 1e-4), with soft-capping (s = 30), with
+/// predictions and their count, or probability rows.
+enum class variant { plain, smoothing, weights, z_loss, soft_cap, predictions, probabilities };
 
 auto variant_name(variant v) -> std::string {
   switch (v) {
@@ -51,6 +51,7 @@ auto variant_name(variant v) -> std::string {
     case variant::smoothing: return "/smoothing";
     case variant::weights: return "/weights";
     case variant::z_loss: return "/z_loss";
+    case variant::soft_cap: return "/soft_cap";
     case variant::predictions: return "/predictions";
     case variant::probabilities: return "/probabilities";
   }
@@ -108,6 +109,7 @@ void bm_shapeguard(benchmark::State& state, shape s, sg::isa set, bool backward,
   if (v == variant::smoothing) options.label_smoothing = 0.1f;
   if (v == variant::weights) options.class_weights = p.weights;
   if (v == variant::z_loss) options.z_loss = 1e-4;
+  if (v == variant::soft_cap) options.soft_cap = 30;
   const auto targets = sg::probabilities(matrix(p.targets.data(), s.rows, s.classes));
   std::vector<std::int64_t> predicted(s.rows);
   std::size_t correct = 0;
@@ -254,14 +256,17 @@ int main(int argc, char** argv) {
         }
       }
     }
-    // the options at a short and a long row (the z-loss and predictions also at 32000): fused,
+    // the options at a short and a long row (the z-loss, soft-capping and predictions also at
+    // 32000): fused,
     // one thread
     if (s.classes == 10 || s.classes == 1000 || s.classes == 32000) {
       for (sg::isa set : {sg::isa::avx2, sg::isa::avx512, sg::isa::neon}) {
         if (!sg::is_supported(set)) continue;
         for (variant v : {variant::smoothing, variant::weights, variant::z_loss,
-                          variant::predictions, variant::probabilities}) {
-          if (s.classes == 32000 && v != variant::z_loss && v != variant::predictions) continue;
+                          variant::soft_cap, variant::predictions, variant::probabilities}) {
+          if (s.classes == 32000 && v != variant::z_loss && v != variant::soft_cap &&
+              v != variant::predictions)
+            continue;
           const std::string n = "shapeguard/" + std::string(sg::to_string(set)) + "/fused" +
                                 variant_name(v) + "/" + name(s) + "/threads:1";
           benchmark::RegisterBenchmark(n.c_str(), bm_shapeguard, s, set, true, std::size_t(1), v)
