@@ -3,12 +3,6 @@
 // Skipped where Eigen's headers are not found.
 #include <shapeguard/shapeguard.hpp>
 
-#include <cmath>
-#include <cstdint>
-#include <cstring>
-#include <random>
-#include <vector>
-
 #include <catch2/catch.hpp>
 
 #include "skip.hpp"
@@ -16,58 +10,20 @@
 #if __has_include(<Eigen/Core>)
 #include <shapeguard/eigen.hpp>
 
-namespace sg = shapeguard;
+#include "foreign16.hpp"
 
-namespace {
+namespace sg = shapeguard;
 
 static_assert(std::is_same_v<sg::storage_t<Eigen::bfloat16>, sg::bfloat16>);
 static_assert(std::is_same_v<sg::storage_t<Eigen::half>, sg::float16>);
 static_assert(std::is_same_v<sg::storage_t<const Eigen::half>, sg::float16>);
 
-// The loss, gradient and per-sample losses of the same bits as Foreign and as Own.
-template <class Foreign, class Own>
-void same_bits_as_own(std::size_t rows, std::size_t classes) {
-  std::mt19937 rng(unsigned(rows * 131 + classes));
-  std::normal_distribution<float> normal(0.0f, 3.0f);
-  std::vector<Own> x(rows * classes), g(rows * classes), l(rows);
-  for (auto& v : x) v = Own(normal(rng));
-  std::vector<Foreign> fx(x.size()), fg(x.size()), fl(rows);
-  std::memcpy(static_cast<void*>(fx.data()), x.data(), x.size() * 2);
-  std::vector<std::int64_t> y(rows);
-  for (std::size_t i = 0; i < rows; ++i) y[i] = std::int64_t((i * 7) % classes);
-  using E = sg::extents<sg::dyn, sg::dyn>;
-  const sg::tensor_view<const Own, E> xv(x.data(), rows, classes);
-  const sg::tensor_view<const Foreign, E> fxv(fx.data(), rows, classes);
-  const float loss = sg::softmax_cross_entropy(xv, y, sg::tensor_view<Own, E>(g.data(), rows, classes));
-  const float floss =
-      sg::softmax_cross_entropy(fxv, y, sg::tensor_view<Foreign, E>(fg.data(), rows, classes));
-  static_assert(std::is_same_v<decltype(floss), const float>);
-  CHECK(std::memcmp(&loss, &floss, sizeof loss) == 0);
-  CHECK(std::memcmp(g.data(), fg.data(), g.size() * 2) == 0);
-  sg::softmax_cross_entropy(xv, y, sg::per_sample(l));
-  sg::softmax_cross_entropy(fxv, y, sg::per_sample(fl));
-  CHECK(std::memcmp(l.data(), fl.data(), l.size() * 2) == 0);
-  // the loss is not constant: a gradient entry of the target class is negative
-  CHECK(float(g[std::size_t(y[0])]) < 0);
-}
-
-}  // namespace
-
 TEST_CASE("Eigen's 16-bit buffers give the bits of the library's own types", "[storage]") {
-  for (std::size_t classes : {2u, 7u, 8u, 9u, 33u, 1000u}) {
-    same_bits_as_own<Eigen::bfloat16, sg::bfloat16>(5, classes);
-    same_bits_as_own<Eigen::half, sg::float16>(5, classes);
-  }
+  shapeguard_test::same_bits_for_every_class_count<Eigen::bfloat16, Eigen::half>();
 }
 
 TEST_CASE("Eigen's 16-bit targets are read as floating targets", "[storage]") {
-  std::vector<Eigen::bfloat16> x = {Eigen::bfloat16(1.0f), Eigen::bfloat16(2.0f), Eigen::bfloat16(3.0f)};
-  std::vector<Eigen::bfloat16> t = {Eigen::bfloat16(0.25f), Eigen::bfloat16(0.25f), Eigen::bfloat16(0.5f)};
-  const sg::tensor_view<const Eigen::bfloat16, sg::extents<1, 3>> xv(x.data());
-  const sg::tensor_view<const Eigen::bfloat16, sg::extents<1, 3>> tv(t.data());
-  const double lse = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0));
-  CHECK(sg::softmax_cross_entropy(xv, tv) ==
-        Approx(lse - (0.25 * 1 + 0.25 * 2 + 0.5 * 3)).epsilon(1e-6));
+  shapeguard_test::floating_targets<Eigen::bfloat16>();
 }
 #else
 TEST_CASE("Eigen's 16-bit scalars", "[storage]") {
