@@ -27,6 +27,11 @@
 // shapeguard refuses those (single_class: a softmax over one class cannot learn), and the test
 // checks that every call raises it and writes nothing.
 //
+// With a reduced loss, one more call asks for predictions: each row's must be torch.argmax of
+// the case's logits (the first maximum), -1 for ignored rows and rows whose loss is NaN, and the
+// loss and gradient the same as without (the soft-capped group excepted: its predictions are
+// the argmax of the capped logits, held to their reference in test_predictions.cpp).
+//
 // The group "zloss" runs ce_options::z_loss (the case's zloss record): its golden values are
 // torch's cross_entropy plus z * logsumexp(x)^2 over the counted rows, composed in float64 with
 // the gradient by torch autograd (generate.py); its unit includes the z-loss's gradient term.
@@ -172,6 +177,7 @@ struct error_stats {
   double worst = 0;     // max over every value of |got - ref| / max(rtol |ref|, atol S)
   std::size_t values = 0, runs = 0;
   std::size_t single_class = 0;  // cases of one class, refused (run_single_class)
+  std::size_t prediction_rows = 0;  // rows whose prediction was checked
 };
 
 /// Compares one output; returns a description of the first failure, or "".
@@ -277,6 +283,31 @@ void run_forms(const golden_case& gc, const Labels& labels, const std::string& v
       check(form("loss and grad").c_str(), {double(loss_with_grad)}, to_double(g));
       const T loss_in_place = sg::softmax_cross_entropy(in_place_x, labels, in_place_g, o);
       check(form("in place").c_str(), {double(loss_in_place)}, to_double(in_place));
+      // predictions: torch.argmax of the logits (the first maximum), -1 for ignored rows and
+      // rows whose loss is NaN; soft-capped cases predict the argmax of the capped logits,
+      // which test_predictions.cpp holds to its own reference
+      if (gc.soft_cap == 0) {
+        std::vector<std::int64_t> pred(gc.rows(), -9);
+        const auto pv = make_view<std::int64_t, R - 1>(pred.data(), gc.shape);
+        const T loss_pred = sg::softmax_cross_entropy(xv, labels, gv, sg::predictions(pv), o);
+        check(form("loss, grad and predictions").c_str(), {double(loss_pred)}, to_double(g));
+        std::size_t wrong = 0;
+        const std::size_t C = gc.classes();
+        for (std::size_t i = 0; i < gc.rows(); ++i) {
+          const T* row = x.data() + i * C;
+          std::int64_t want = std::max_element(row, row + C) - row;
+          bool undefined = true;
+          for (std::size_t c = 0; c < C; ++c) {
+            if (std::isnan(row[c]) || row[c] == std::numeric_limits<T>::infinity()) want = -1;
+            undefined &= row[c] == -std::numeric_limits<T>::infinity();
+          }
+          if (undefined || (gc.kind == "indices" && gc.labels[i] == gc.ignore_index)) want = -1;
+          wrong += pred[i] != want;
+        }
+        INFO(gc.name << ", " << variant << ": predictions");
+        CHECK(wrong == 0);
+        st.prediction_rows += gc.rows();
+      }
     } else {
       // every output starts as NaN, so an entry left unwritten fails
       std::vector<T> losses(gc.rows(), nan);
@@ -440,9 +471,12 @@ void run_group(const std::string& group, std::size_t min_cases) {
   std::printf(
       "conformance_%s: %zu cases; double: %zu runs, max rel error loss %.3g grad %.3g, worst "
       "error/allowed %.3g; float: %zu runs, max rel error loss %.3g grad %.3g, worst "
-      "error/allowed %.3g; %zu cases of one class refused\n",
+      "error/allowed %.3g; %zu cases of one class refused; %zu predictions checked\n",
       group.c_str(), cases.size(), st64.runs, st64.loss_rel, st64.grad_rel, st64.worst,
-      st32.runs, st32.loss_rel, st32.grad_rel, st32.worst, st64.single_class);
+      st32.runs, st32.loss_rel, st32.grad_rel, st32.worst, st64.single_class,
+      st64.prediction_rows + st32.prediction_rows);
+  // every group but the soft-capped one holds predictions to the golden logits' argmax
+  if (group != "softcap") CHECK(st64.prediction_rows + st32.prediction_rows > 100);
 }
 
 }  // namespace
