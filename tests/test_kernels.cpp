@@ -483,6 +483,28 @@ TEMPLATE_TEST_CASE("NaN reaches its row's loss and gradient only", "[kernels]", 
   }
 }
 
+TEMPLATE_TEST_CASE("soft-capping with caps at the ends of the lanes' range", "[kernels]", float,
+                   double) {
+  // caps whose value or reciprocal leave the lanes' normal range go to the reference; those
+  // just inside stay on the vector path: every one agrees with the reference, and is finite
+  using T = TestType;
+  for (double cap : {4e38, 1e300, 1e-300, std::numeric_limits<double>::denorm_min(), 1e30, 1e-30,
+                     1e-3, 1e3}) {
+    for (std::size_t C : std::vector<std::size_t>{5, 16, 40, 1000}) {
+      for (const kind k : {kind::index, kind::dense}) {
+        options o{k, true, 0.1, -100, 0.37, 0.0, cap};
+        auto d = make<T, T>(9, C, o);
+        check_all(d, describe(o, 9, C));
+        for (sg::isa a : kernel_isas()) {
+          const result r = run<T, T>(kernel_for<T, T>(a, k), d, true);
+          CHECK(std::isfinite(r.total));
+          CHECK(std::all_of(r.grad.begin(), r.grad.end(), [](double g) { return std::isfinite(g); }));
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("a smoothing below float's normal range with huge weights stays finite", "[kernels]") {
   // eps / C rounds to 0 in float lanes while a weight of 1e30 times a logit gap of 7.5e37
   // overflows: 0 * inf was NaN on the vector sets where the reference gives 7.5e34

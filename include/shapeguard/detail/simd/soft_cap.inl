@@ -70,7 +70,12 @@ SHAPEGUARD_SIMD_FN auto soft_capped_rows(const rows_problem<T, U>& p, const Solv
   using F = typename V::value_type;
   constexpr std::size_t W = V::width;
   const std::size_t C = p.classes;
-  if (C == 0) return scalar_rows(p);
+  // a cap or its reciprocal outside F's normal range (4e38 or 1e-300 in float lanes) would
+  // turn s tanh(x / s) into inf 0 or 0 inf: the reference solves those in double
+  const F s_f = F(p.soft_cap), inv_f = F(1 / p.soft_cap);
+  constexpr F lo = std::numeric_limits<F>::min(), hi = std::numeric_limits<F>::max();
+  if (C == 0 || !(s_f >= lo && s_f <= hi) || !(inv_f >= lo && inv_f <= hi))
+    return scalar_rows(p);
   const std::size_t group = C < simd::soft_cap_elems ? simd::soft_cap_elems / C : 1;
   thread_local std::vector<F> capped, slope, losses;
   capped.resize(group * C);
