@@ -53,7 +53,7 @@ namespace sg = shapeguard;
 
 struct counters {
   std::atomic<std::uint64_t> inputs{0}, skipped{0}, bad_extents{0}, accepted{0},
-      kernel_runs{0}, nonfinite_results{0}, prediction_runs{0};
+      kernel_runs{0}, nonfinite_results{0}, prediction_runs{0}, capped_runs{0};
   std::array<std::atomic<std::uint64_t>,
              static_cast<std::size_t>(sg::error_kind::single_class) + 1>
       by_kind{};  // indexed by sg::error_kind; single_class is the last
@@ -71,11 +71,11 @@ inline void print_stats() {
   std::fprintf(stderr,
                "shapeguard fuzz stats: inputs %llu, skipped (too large) %llu, extents rejected "
                "%llu, calls accepted %llu, kernel runs compared %llu, with non-finite results "
-               "%llu, predictions compared %llu; rejected by kind:",
+               "%llu, with soft-capping %llu, predictions compared %llu; rejected by kind:",
                (unsigned long long)c.inputs, (unsigned long long)c.skipped,
                (unsigned long long)c.bad_extents, (unsigned long long)c.accepted,
                (unsigned long long)c.kernel_runs, (unsigned long long)c.nonfinite_results,
-               (unsigned long long)c.prediction_runs);
+               (unsigned long long)c.capped_runs, (unsigned long long)c.prediction_runs);
   for (std::size_t k = 0; k < c.by_kind.size(); ++k)
     std::fprintf(stderr, " %s %llu", sg::to_string(static_cast<sg::error_kind>(k)).data(),
                  (unsigned long long)c.by_kind[k]);
@@ -373,6 +373,32 @@ inline auto z_loss_value(source& s) -> double {
 
 inline auto z_loss_refused(double z) -> bool { return !(z >= 0) || !std::isfinite(z); }
 
+/// A soft-capping value (ce_options::soft_cap): 0 (off) once the input is exhausted, which most
+/// inputs are by then, and in 2 of 3 others; otherwise mostly a cap from 0.5 to 50 (even in its
+/// logarithm, from one byte), a common one, or one at the edges of double's and float's ranges,
+/// sometimes one outside [0, inf).
+inline auto soft_cap_value(source& s) -> double {
+  if (s.exhausted() || !s.one_in(3)) return 0.0;
+  const std::uint8_t b = s.byte();
+  if (b < 160) return 0.5 * std::pow(100.0, double(b) / 159.0);
+  if (b < 200) {
+    static const double common[] = {1.0, 5.0, 15.0, 30.0, 50.0, -0.0};
+    return s.pick(common);
+  }
+  if (b < 230) {
+    static const double edges[] = {1e-3, 1e3, 1e-300, 1e300, 4e38,
+                                   std::numeric_limits<double>::denorm_min()};
+    return s.pick(edges);
+  }
+  static const double refused[] = {-1e-3, -1.0, -30.0, -std::numeric_limits<double>::denorm_min(),
+                                   std::numeric_limits<double>::quiet_NaN(),
+                                   std::numeric_limits<double>::infinity(),
+                                   -std::numeric_limits<double>::infinity()};
+  return s.pick(refused);
+}
+
+inline auto soft_cap_refused(double c) -> bool { return !(c >= 0) || !std::isfinite(c); }
+
 /// Whether a denominator is refused: outside [0, inf), or set with a reduction but mean.
 inline auto denominator_refused(double d, sg::reduction r) -> bool {
   return !(d >= 0) || !std::isfinite(d) || (d != 0 && r != sg::reduction::mean);
@@ -407,12 +433,27 @@ inline auto options_value(source& s, std::size_t classes, bool form_has_losses, 
   o.threads = t < 180 ? 1 : t < 220 ? 2 : t < 250 ? 3 : 0;
   o.denominator = denominator_value(s);
   o.z_loss = z_loss_value(s);
+  o.soft_cap = soft_cap_value(s);  // last, and 0 for an input that ends before it
   return o;
 }
 
 // ---------------------------------------------------------------------------------------------
 // The reference: softmax cross-entropy in long double from the contract's formulas, with the
 // tolerance each output may deviate by.
+
+/// The logit the loss sees under soft-capping with cap > 0: cap tanh(x / cap), which is +-cap at
+/// +-inf and NaN at NaN; x itself when cap is 0.
+inline auto capped_logit(long double x, long double cap) -> long double {
+  return cap > 0 ? cap * std::tanh(x / cap) : x;
+}
+
+/// The derivative of capped_logit in x: 1 - tanh^2(x / cap) = 1 / cosh^2(x / cap) (0 at +-inf,
+/// NaN at NaN); 1 when cap is 0.
+inline auto capped_slope(long double x, long double cap) -> long double {
+  if (!(cap > 0)) return 1;
+  const long double ch = std::cosh(x / cap);
+  return 1 / (ch * ch);
+}
 
 /// Relative tolerance of a kernel for element type T: the scalar reference computes in double
 /// and rounds once; the SIMD kernels compute exp and the row sums in T's lanes (exp of
@@ -455,12 +496,14 @@ struct reference {
 };
 
 /// Row i's coefficients a_c (rows.hpp), from a callback; `ignored(i)` rows give 0 everywhere.
-/// z: the z-loss coefficient (each counted row adds z lse^2).
+/// z: the z-loss coefficient (each counted row adds z lse^2). cap: the soft-capping value (0:
+/// off; otherwise the loss is over x'_c = capped_logit(x_c), and each gradient entry is the one
+/// with respect to x'_c times capped_slope(x_c)).
 template <class T, class Coefficient, class Weight, class Ignored>
 auto compute_reference(const T* logits, std::size_t rows, std::size_t classes,
                        const Coefficient& coefficient, const Weight& weight,
                        const Ignored& ignored, long double denominator, bool mean,
-                       long double z = 0) -> reference<T> {
+                       long double z = 0, long double cap = 0) -> reference<T> {
   reference<T> r;
   r.mean = mean;
   r.denominator = denominator;
@@ -478,13 +521,16 @@ auto compute_reference(const T* logits, std::size_t rows, std::size_t classes,
   const long double nan = std::numeric_limits<long double>::quiet_NaN();
   const long double inf = std::numeric_limits<long double>::infinity();
   if (rows == 0) return r;  // (then classes may be huge)
-  std::vector<long double> a(classes);
+  // per class: a_c, the logit the loss sees x_c (capped or not) and its derivative d_c
+  std::vector<long double> a(classes), x(classes), d(classes);
   for (std::size_t i = 0; i < rows; ++i) {
     if (ignored(i)) continue;
-    const T* x = logits + i * classes;
+    const T* raw = logits + i * classes;
     bool has_nan = false, has_pinf = false, all_ninf = true;
-    long double m = -inf, A = 0;
+    long double m = -inf, A = 0, top = 0;  // top: the largest finite |x_c|
     for (std::size_t c = 0; c < classes; ++c) {
+      x[c] = capped_logit(raw[c], cap);
+      d[c] = capped_slope(raw[c], cap);
       const long double v = x[c];
       has_nan |= std::isnan(v);
       has_pinf |= v == inf;
@@ -492,11 +538,13 @@ auto compute_reference(const T* logits, std::size_t rows, std::size_t classes,
         all_ninf &= v == -inf;
         m = std::max(m, v);
       }
+      if (std::isfinite(v)) top = std::max(top, std::fabs(v));
       a[c] = coefficient(i, c);
       A += a[c];
     }
     // NaN when the row's softmax is undefined: a NaN or +inf logit, or no logit above -inf
-    // (which includes a row without classes).
+    // (which includes a row without classes). Capped logits are finite but for NaN: then only
+    // a NaN, or no classes.
     if (has_nan || has_pinf || all_ninf) {
       r.loss[i] = nan;
       for (std::size_t c = 0; c < classes; ++c) r.grad[i * classes + c] = nan;
@@ -504,11 +552,10 @@ auto compute_reference(const T* logits, std::size_t rows, std::size_t classes,
     }
     for (std::size_t c = 0; c < classes; ++c) {
       const long double big = std::max({1.0L, a[c], weight(c)});
-      if (std::isfinite(static_cast<long double>(x[c])))
-        r.gap_bound[i] += big * (m - static_cast<long double>(x[c]));
+      if (std::isfinite(x[c])) r.gap_bound[i] += big * (m - x[c]);
     }
     long double s = 0;
-    for (std::size_t c = 0; c < classes; ++c) s += std::exp(static_cast<long double>(x[c]) - m);
+    for (std::size_t c = 0; c < classes; ++c) s += std::exp(x[c] - m);
     // -log p_c = (m - x_c) + log s, summed in this order: near the top of double's range
     // m + log s would lose log s
     const long double log_s = std::log(s);
@@ -516,10 +563,10 @@ auto compute_reference(const T* logits, std::size_t rows, std::size_t classes,
     bool tiny_only = true;
     for (std::size_t c = 0; c < classes; ++c) {
       if (a[c] == 0) continue;
-      loss += a[c] * ((m - static_cast<long double>(x[c])) + log_s);  // +inf at -inf
+      loss += a[c] * ((m - x[c]) + log_s);  // +inf at -inf
       // (a float kernel forms a_c as w_c times the rest: either product may round to 0)
       const long double dm = std::numeric_limits<float>::denorm_min();
-      if (std::isinf(static_cast<long double>(x[c])))
+      if (std::isinf(x[c]))
         tiny_only &= a[c] < 2 * dm || a[c] < 2 * weight(c) * dm;
     }
     r.inf_from_tiny[i] = std::isinf(loss) && tiny_only;
@@ -535,21 +582,30 @@ auto compute_reference(const T* logits, std::size_t rows, std::size_t classes,
     r.loss[i] = loss;
     r.row_a[i] = A;
     r.grad_a[i] = A + z_lse;
-    r.loss_slack[i] = (std::isinf(loss) ? 0 : loss) + A + z_lse;
+    // Capped logits are rounded values, not the exact inputs: each x_c and m off by a few units
+    // of the kernel's precision relative to `top`, so every gap m - x_c, log s and lse by up to
+    // about 2 top rtol absolutely (and each p_c relatively)
+    const long double capped = cap > 0 ? 2 * top : 0;
+    r.loss_slack[i] = (std::isinf(loss) ? 0 : loss) + (A + z_lse) * (1 + capped);
     // a_c = w_c * f_c rounds twice: f_c to a denormal (off by w_c * denormal after the
     // product) and the product itself (off by one denormal): w_c + 1 denormals per a_c
     long double E = 0;
     for (std::size_t c = 0; c < classes; ++c) {
       E += weight(c) + 1;
-      if (std::isfinite(static_cast<long double>(x[c])))
-        r.loss_denormal[i] += (weight(c) + 1) * ((m - static_cast<long double>(x[c])) + log_s);
+      if (std::isfinite(x[c]))
+        r.loss_denormal[i] += (weight(c) + 1) * ((m - x[c]) + log_s);
     }
     r.loss_denormal[i] += E;
     for (std::size_t c = 0; c < classes; ++c) {
-      const long double pc = std::exp(static_cast<long double>(x[c]) - m) / s;
-      r.grad[i * classes + c] = r.scale * ((A + 2 * z * lse) * pc - a[c]);
+      const long double pc = std::exp(x[c] - m) / s;
+      r.grad[i * classes + c] = r.scale * ((A + 2 * z * lse) * pc - a[c]) * d[c];
       // (log s, so lse, is off by about rtol absolutely: 2 z p_c rtol, however small lse is)
-      r.grad_slack[i * classes + c] = r.scale * ((A + z_lse + (z != 0 ? 2 * z : 0)) * pc + a[c]);
+      const long double slack =
+          r.scale * ((A + z_lse + (z != 0 ? 2 * z : 0)) * (1 + capped) * pc + a[c]);
+      // capped: the gradient with respect to x'_c, within slack, times d_c <= 1, which itself
+      // may be off by up to rtol absolutely (where tanh saturates and d_c is tiny, a kernel's
+      // d_c need not keep its relative accuracy), times at most slack
+      r.grad_slack[i * classes + c] = cap > 0 ? slack * (d[c] + 1) : slack;
       r.grad_denormal[i * classes + c] = (1 + r.scale) * (pc * E + weight(c) + 1);
     }
   }
@@ -579,9 +635,19 @@ constexpr long double tiny = 8 * static_cast<long double>(std::numeric_limits<T>
 // ---------------------------------------------------------------------------------------------
 // Instruction sets.
 
-/// Every set this build and CPU can run: the property must hold on each.
-inline auto isas() -> std::span<const sg::isa> { return sg::supported_isas(); }
 inline auto isa_name(sg::isa a) -> std::string { return std::string(sg::to_string(a)); }
+/// Every set this build and CPU can run: the property must hold on each. When
+/// SHAPEGUARD_FORCE_ISA names one of them, that one alone.
+inline auto isas() -> std::span<const sg::isa> {
+  static const std::span<const sg::isa> chosen = [] {
+    const std::span<const sg::isa> all = sg::supported_isas();
+    const char* forced = std::getenv("SHAPEGUARD_FORCE_ISA");
+    for (std::size_t k = 0; forced && k < all.size(); ++k)
+      if (isa_name(all[k]) == forced) return all.subspan(k, 1);
+    return all;
+  }();
+  return chosen;
+}
 inline void use_isa(sg::isa a) { sg::detail::override_isa(a); }
 inline auto is_scalar(sg::isa a) -> bool { return a == sg::isa::scalar; }
 

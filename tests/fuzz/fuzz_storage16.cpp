@@ -3,7 +3,9 @@
 // rows of 0 to 70 classes, logits as raw 16-bit patterns (NaN, infinities, subnormals, huge
 // values) or moderate values, class indices (some ignored, some out of range) or per-class
 // targets of H or of float (raw, or valid probability and one-hot rows), the options and a call
-// form (loss, gradient, in place, per-sample losses, predictions). The call on H logits and H
+// form (loss, gradient, in place, per-sample losses, predictions), and last the soft cap (0 when
+// the input ends before it; both calls cap the same values, float(h), the same way, so what
+// follows holds with it as without). The call on H logits and H
 // targets is repeated on float logits, float(h) each, with the same labels, and must:
 //   - have the same outcome: both return, or both throw shape_error of the same kind and text;
 //   - on failure write nothing (every output buffer keeps its sentinels);
@@ -54,8 +56,8 @@ auto ulp(double v) -> double {
 
 // What the comparisons saw, printed at exit with SHAPEGUARD_FUZZ_STATS (per instruction set).
 struct {
-  std::uint64_t inputs = 0, accepted = 0, predictions = 0, grad_entries = 0, to_inf = 0,
-                losses_differing = 0;
+  std::uint64_t inputs = 0, accepted = 0, capped = 0, predictions = 0, grad_entries = 0,
+                to_inf = 0, losses_differing = 0;
   double worst_grad_ulps = 0, worst_loss_relative = 0;
   std::array<std::uint64_t, static_cast<std::size_t>(sg::error_kind::single_class) + 1> refused{};
 } tally;
@@ -188,9 +190,10 @@ template <class H, class L16, class L32, class LC>
 void compare(const problem<H>& p, const L16& y16, const L32& y32, const LC& yc) {
   const std::size_t N = p.rows, C = p.classes;
   const std::string setting =
-      fmt::format("{} [{}, {}], form {}{}, reduction {}, smoothing {}, {} weights, z {}",
+      fmt::format("{} [{}, {}], form {}{}, reduction {}, smoothing {}, {} weights, z {}, cap {}",
                   traits16<H>::name, N, C, p.form, p.in_place ? " in place" : "",
-                  sg::to_string(p.o.reduction), p.o.label_smoothing, p.weights.size(), p.o.z_loss);
+                  sg::to_string(p.o.reduction), p.o.label_smoothing, p.weights.size(), p.o.z_loss,
+                  p.o.soft_cap);
   for (auto isa : fuzz::isas()) {
     fuzz::use_isa(isa);
     buffers<H> bh(p.x16, N, p.in_place);
@@ -213,6 +216,7 @@ void compare(const problem<H>& p, const L16& y16, const L32& y32, const LC& yc) 
       ++tally.refused[static_cast<std::size_t>(h.kind)];
     } else {
       ++tally.accepted;
+      if (p.o.soft_cap > 0) ++tally.capped;
       if (p.form <= 3) {
         const double lh = h.loss, lf = f.loss;
         const bool same = std::isnan(lf) ? std::isnan(lh)
@@ -366,6 +370,9 @@ void run(source& s, labels_kind kind) {
   }
   o.check_finite = s.byte() < 20;
   if (s.byte() < 8) o.denominator = 3.0;
+  // the soft cap is read after the labels (soft_cap below), so that the logits keep their
+  // place in the input
+  auto soft_cap = [&] { o.soft_cap = fuzz::soft_cap_value(s); };
 
   // logits: raw bits, moderate values (k / 8, |k| <= 128), or moderate with raw ones
   const std::uint8_t lb = s.byte();
@@ -396,16 +403,19 @@ void run(source& s, labels_kind kind) {
                                      std::numeric_limits<std::int64_t>::min()});
       }
       const sg::tensor_view<const std::int64_t, sg::dims<1>> y(p.y.data(), N);
+      soft_cap();
       compare(p, y, y, nullptr);
       break;
     }
     case labels_kind::probabilities16: {
       const auto [h, f] = with_targets16(false);
+      soft_cap();
       compare(p, h, h, f);
       break;
     }
     case labels_kind::one_hot16: {
       const auto [h, f] = with_targets16(true);
+      soft_cap();
       compare(p, sg::one_hot(h), sg::one_hot(h), sg::one_hot(f));
       break;
     }
@@ -413,6 +423,7 @@ void run(source& s, labels_kind kind) {
     case labels_kind::one_hot32: {
       const bool one_hot = kind == labels_kind::one_hot32;
       fill_targets(s, p.tf, N, C, one_hot);
+      soft_cap();
       const sg::tensor_view<const float, sg::dims<2>> f(p.tf.data(), N, C);
       if (one_hot)
         compare(p, sg::one_hot(f), sg::one_hot(f), nullptr);
@@ -426,13 +437,13 @@ void run(source& s, labels_kind kind) {
 void print_tally() {
   auto& t = tally;
   std::fprintf(stderr,
-               "fuzz_storage16: inputs %llu; calls per instruction set accepted %llu, "
-               "predictions compared %llu; finite gradient entries compared %llu, the largest "
-               "error %.3g ulps of H; outputs infinite from a finite float %llu; losses not "
-               "bit-identical %llu (the largest relative difference %.3g); refused:",
+               "fuzz_storage16: inputs %llu; calls per instruction set accepted %llu (soft-capped "
+               "%llu), predictions compared %llu; finite gradient entries compared %llu, the "
+               "largest error %.3g ulps of H; outputs infinite from a finite float %llu; losses "
+               "not bit-identical %llu (the largest relative difference %.3g); refused:",
                (unsigned long long)t.inputs, (unsigned long long)t.accepted,
-               (unsigned long long)t.predictions, (unsigned long long)t.grad_entries,
-               t.worst_grad_ulps, (unsigned long long)t.to_inf,
+               (unsigned long long)t.capped, (unsigned long long)t.predictions,
+               (unsigned long long)t.grad_entries, t.worst_grad_ulps, (unsigned long long)t.to_inf,
                (unsigned long long)t.losses_differing, t.worst_loss_relative);
   for (std::size_t k = 0; k < t.refused.size(); ++k)
     std::fprintf(stderr, " %s %llu", sg::to_string(static_cast<sg::error_kind>(k)).data(),
