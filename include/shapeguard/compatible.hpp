@@ -56,6 +56,16 @@ struct pair_traits {
       return true;
     }
   }();
+  // labels [N, d...] for logits [N, C, d...]: the classes on axis 1, as PyTorch orders them
+  static constexpr bool classes_first_fits = [] {
+    if constexpr (!rank_ok || !indices || logits_rank < 3) {
+      return false;
+    } else {
+      for (std::size_t a = 0; a < batch_rank; ++a)
+        if (!extents_agree(logits_static(a < 1 ? a : a + 1), labels_static(a))) return false;
+      return true;
+    }
+  }();
   static constexpr bool classes_ok =
       !rank_ok || indices || extents_agree(logits_static(batch_rank), labels_static(batch_rank));
   // a class axis of size 1 cannot learn (error_kind::single_class)
@@ -81,6 +91,14 @@ constexpr void assert_integer_labels_trailing_axis() {
 template <std::size_t LabelsRank, std::size_t ExpectedRank>
 constexpr void assert_floating_labels_rank() {
   static_assert(LabelsRank == ExpectedRank, SHAPEGUARD_MSG_NO_CLASS_AXIS);
+}
+template <std::size_t LabelsRank, std::size_t ExpectedRank>
+constexpr void assert_flat_logits() {
+  static_assert(LabelsRank == ExpectedRank, SHAPEGUARD_MSG_FLAT_LOGITS);
+}
+template <std::size_t BatchAxis, std::size_t LogitsExtent, std::size_t LabelsExtent>
+constexpr void assert_classes_last() {
+  static_assert(LogitsExtent == LabelsExtent, SHAPEGUARD_MSG_CLASSES_FIRST);
 }
 template <std::size_t LabelsRank, std::size_t ExpectedRank>
 constexpr void assert_labels_rank() {
@@ -111,8 +129,11 @@ constexpr void assert_static_compatible() {
   static_assert(Traits::logits_ranked, SHAPEGUARD_OP ": " SHAPEGUARD_HINT_LOGITS_RANK);
   if constexpr (!Traits::rank_ok) {
     constexpr auto got = Traits::labels_rank, want = Traits::expected_labels_rank;
-    if constexpr (Traits::indices && got == Traits::logits_rank &&
-                  Traits::labels_view::static_extent(got - 1) == 1)
+    if constexpr (Traits::indices && got == 1 && Traits::logits_rank == 1 &&
+                  !Traits::explicit_encoding)
+      assert_flat_logits<got, want>();
+    else if constexpr (Traits::indices && got == Traits::logits_rank &&
+                       Traits::labels_view::static_extent(got - 1) == 1)
       assert_integer_labels_trailing_axis<got, want>();
     else if constexpr (Traits::indices && !Traits::explicit_encoding &&
                        got == Traits::logits_rank)
@@ -127,7 +148,12 @@ constexpr void assert_static_compatible() {
       (
           [] {
             constexpr auto l = Traits::logits_static(A), y = Traits::labels_static(A);
-            if constexpr (l != dyn && y != dyn) assert_batch_axis<A, l, y>();
+            if constexpr (l != dyn && y != dyn) {
+              if constexpr (Traits::classes_first_fits)
+                assert_classes_last<A, l, y>();
+              else
+                assert_batch_axis<A, l, y>();
+            }
           }(),
           ...);
     }(std::make_index_sequence<Traits::batch_rank>{});

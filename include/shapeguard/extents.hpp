@@ -177,11 +177,14 @@ class extents {
   [[no_unique_address]] storage dynamic_{};
 };
 
+namespace detail {
+template <std::size_t... I>
+auto all_dynamic(std::index_sequence<I...>) -> extents<((void)I, dyn)...>;
+}  // namespace detail
+
 /// `extents` with every axis dynamic.
 template <std::size_t Rank>
-using dims = decltype([]<std::size_t... I>(std::index_sequence<I...>) {
-  return extents<((void)I, dyn)...>{};
-}(std::make_index_sequence<Rank>{}));
+using dims = decltype(detail::all_dynamic(std::make_index_sequence<Rank>{}));
 
 namespace detail {
 template <class T>

@@ -38,19 +38,20 @@ struct encoded_labels {
 
 namespace detail {
 template <class T>
-concept view_like = is_tensor_view<std::remove_cvref_t<T>> || requires(T& r) { std::span(r); };
+concept view_like = is_tensor_view<std::remove_cvref_t<T>> || adapted<std::remove_reference_t<T>> ||
+                    requires(T& r) { std::span(r); };
 
 /// The view of a buffer of T as its storage type (storage.hpp): the same pointer, read as
 /// `bfloat16` or `float16` when T is another library's 16-bit type.
-template <class T, class E>
-constexpr auto as_storage(const tensor_view<T, E>& v) {
+template <class T, class E, class L>
+constexpr auto as_storage(const tensor_view<T, E, L>& v) {
   using S = std::conditional_t<std::is_const_v<T>, const storage_t<T>, storage_t<T>>;
   if constexpr (std::is_same_v<S, T>) {
     return v;
   } else {
     static_assert(sizeof(S) == sizeof(T) && std::is_trivially_copyable_v<std::remove_cv_t<T>>,
                   "shapeguard: a storage_type specialisation maps a type to one of another size");
-    return tensor_view<S, E>(reinterpret_cast<S*>(v.data()), v.extents());
+    return tensor_view<S, E, L>(reinterpret_cast<S*>(v.data()), v.mapping());
   }
 }
 
@@ -58,7 +59,10 @@ constexpr auto as_storage(const tensor_view<T, E>& v) {
 template <view_like V>
 constexpr auto as_const_view(const V& v) {
   if constexpr (is_tensor_view<V>) {
-    return as_storage(tensor_view<const typename V::value_type, typename V::extents_type>(v));
+    return as_storage(tensor_view<const typename V::value_type, typename V::extents_type,
+                                  typename V::layout_type>(v));
+  } else if constexpr (adapted<const V>) {
+    return as_const_view(view_adapter<V>::view(v));
   } else {
     auto s = std::span(v);
     using S = decltype(s);

@@ -38,6 +38,11 @@ constexpr auto as_mutable_view(V&& v) {
     static_assert(!std::is_const_v<typename R::element_type>,
                   "shapeguard: an output buffer needs a view of mutable elements");
     return as_storage(v);
+  } else if constexpr (adapted<std::remove_reference_t<V>>) {
+    auto view = view_adapter<std::remove_cv_t<R>>::view(v);
+    static_assert(!std::is_const_v<typename decltype(view)::element_type>,
+                  "shapeguard: an output buffer needs mutable storage");
+    return as_storage(view);
   } else {
     static_assert(!std::is_const_v<std::remove_reference_t<V>>,
                   "shapeguard: an output buffer needs mutable storage");

@@ -11,10 +11,12 @@
 #include <cstddef>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "detail/checks/sigmoid.hpp"
 #include "detail/dispatch.hpp"
 #include "detail/reduce.hpp"
+#include "detail/strided.hpp"
 #include "errors.hpp"
 #include "labels.hpp"
 #include "options.hpp"
@@ -27,14 +29,18 @@ namespace detail {
 inline constexpr std::size_t sigmoid_decode_chunk = 4096;
 
 /// Solves a checked sigmoid call: the sum of the elements' losses, with the gradient (if any)
-/// scaled by `grad_scale`.
-template <class LogitsView, class LabelsView>
-auto solve_sigmoid(const LogitsView& logits, const LabelsView& labels,
-                   typename LogitsView::value_type* grad, typename LogitsView::value_type* losses,
+/// scaled by `grad_scale`, into the outputs of `out`. Views that are all layout_right are read
+/// and written in place; otherwise elements are copied, sigmoid_decode_chunk at a time, into
+/// this thread's scratch in row-major order, solved there, and written back through their
+/// layouts (strided.hpp).
+template <class LogitsView, class LabelsView, class Outputs>
+auto solve_sigmoid(const LogitsView& logits, const LabelsView& labels, const Outputs& out,
                    const bce_options& o, double grad_scale) -> double {
   using T = typename LogitsView::value_type;
   using Y = typename LabelsView::value_type;
   using U = std::conditional_t<std::is_floating_point_v<Y>, Y, float>;
+  constexpr bool in_place =
+      all_layout_right<LogitsView> && all_layout_right<LabelsView> && all_layout_right<Outputs>;
   const std::size_t classes = sigmoid_classes(logits);
 
   sigmoid_problem<T, U> base;
@@ -55,36 +61,82 @@ auto solve_sigmoid(const LogitsView& logits, const LabelsView& labels,
   return reduce_elements(logits.size(), o.threads, [&](std::size_t first, std::size_t n) {
     sigmoid_problem<T, U> p = base;
     auto at = [&](std::size_t e, std::size_t count) {
-      p.logits = logits.data() + e;
-      p.grad = grad ? grad + e : nullptr;
-      p.losses = losses ? losses + e : nullptr;
       p.count = count;
       p.column = e % classes;
+      if constexpr (in_place) {
+        p.logits = logits.data() + e;
+        if constexpr (Outputs::has_grad) p.grad = out.grad.data() + e;
+        if constexpr (Outputs::has_losses) p.losses = out.losses.data() + e;
+      }
     };
-    if constexpr (std::is_floating_point_v<Y>) {
+    if constexpr (in_place && std::is_floating_point_v<Y>) {
       at(first, n);
       p.targets = labels.data() + first;
       return kernel(p);
     } else {
-      // labels already checked to be 0 or 1: exact as float
+      // integer labels (already checked to be 0 or 1: exact as float) as float targets, and
+      // views of other layouts, a chunk at a time
       float decoded[sigmoid_decode_chunk];
+      thread_local std::vector<T> xs, ls;
+      thread_local std::vector<U> ys;  // floating targets (others go to `decoded`)
+      if constexpr (!in_place) {
+        xs.resize(sigmoid_decode_chunk);
+        if constexpr (std::is_floating_point_v<Y>) ys.resize(sigmoid_decode_chunk);
+        if constexpr (Outputs::has_losses) ls.resize(sigmoid_decode_chunk);
+      }
       double total = 0;
       for (std::size_t i = 0; i < n; i += sigmoid_decode_chunk) {
         const std::size_t m = std::min(sigmoid_decode_chunk, n - i);
-        const Y* y = labels.data() + first + i;
-        // (a conversion, not a select: the labels' pattern is random, a branch would not be)
-        for (std::size_t j = 0; j < m; ++j) decoded[j] = static_cast<float>(y[j]);
         at(first + i, m);
-        p.targets = decoded;
+        if constexpr (in_place) {
+          // (a conversion, not a select: the labels' pattern is random, a branch would not be)
+          const Y* y = labels.data() + first + i;
+          for (std::size_t j = 0; j < m; ++j) decoded[j] = static_cast<float>(y[j]);
+          p.targets = decoded;
+        } else {
+          gather(logits, first + i, m, xs.data());
+          p.logits = xs.data();
+          if constexpr (Outputs::has_grad) p.grad = xs.data();  // in place over the copy
+          if constexpr (Outputs::has_losses) p.losses = ls.data();
+          if constexpr (std::is_floating_point_v<Y>) {
+            gather(labels, first + i, m, ys.data());
+            p.targets = ys.data();
+          } else {
+            gather(labels, first + i, m, decoded);  // converted to float as they are copied
+            p.targets = decoded;
+          }
+        }
         total += kernel(p);
+        if constexpr (!in_place) {
+          if constexpr (Outputs::has_grad) scatter(xs.data(), first + i, m, out.grad);
+          if constexpr (Outputs::has_losses) scatter(ls.data(), first + i, m, out.losses);
+        }
       }
       return total;
     }
   });
 }
 
-/// One checked sigmoid call: views built once, every check, then the kernels. The result is the
-/// reduced loss in the logits' type; with per-element losses there is none.
+/// One checked sigmoid call on views built once: every check, then the kernels. The result is
+/// the reduced loss in the logits' type; with per-element losses there is none.
+template <class X, class Y, class Outputs>
+auto sigmoid_views(const X& x, const Y& y, const Outputs& out, const bce_options& o) {
+  using T = typename X::value_type;
+  if (auto r = validate_sigmoid<true>(x, y, out, o, true); !r) raise(r);
+  const bool mean = o.reduction == reduction::mean;
+  const double denominator = !mean ? 1.0 : o.denominator > 0 ? o.denominator : double(x.size());
+  double total = 0;
+  if constexpr (sigmoid_traits<X, Y>::proven_compatible_types)
+    total = solve_sigmoid(x, y, out, o, denominator > 0 ? 1.0 / denominator : 0.0);
+  // (otherwise never compiled into a program: validate's static_assert has failed)
+  if constexpr (!Outputs::has_losses) {
+    if (!mean) return T(total);
+    return denominator > 0 ? T(total / denominator) : T(0);
+  }
+}
+
+/// One checked sigmoid call: the views built once, then sigmoid_views on them, with
+/// layout_right views when every view is row-major at run time.
 template <class Logits, class Labels, class Outputs>
 auto sigmoid_call(const Logits& logits, const Labels& labels, const Outputs& out,
                   const bce_options& o) {
@@ -92,24 +144,11 @@ auto sigmoid_call(const Logits& logits, const Labels& labels, const Outputs& out
                 SHAPEGUARD_SIGMOID_OP ": labels are read by their element type (floating "
                 "targets, or integer multi-hot labels) and need no wrapper; class indices go to "
                 "softmax_cross_entropy");
-  const auto x = as_const_view(logits);
-  const auto y = as_const_view(labels);
-  using T = typename decltype(x)::value_type;
-  if (auto r = validate_sigmoid<true>(x, y, out, o, true); !r) raise(r);
-  T* g = nullptr;
-  T* l = nullptr;
-  if constexpr (Outputs::has_grad) g = out.grad.data();
-  if constexpr (Outputs::has_losses) l = out.losses.data();
-  const bool mean = o.reduction == reduction::mean;
-  const double denominator = !mean ? 1.0 : o.denominator > 0 ? o.denominator : double(x.size());
-  double total = 0;
-  if constexpr (sigmoid_traits<decltype(x), decltype(y)>::proven_compatible_types)
-    total = solve_sigmoid(x, y, g, l, o, denominator > 0 ? 1.0 / denominator : 0.0);
-  // (otherwise never compiled into a program: validate's static_assert has failed)
-  if constexpr (!Outputs::has_losses) {
-    if (!mean) return T(total);
-    return denominator > 0 ? T(total / denominator) : T(0);
-  }
+  return on_row_major(
+      [&](const auto& x, const auto& y, const auto& outputs) {
+        return sigmoid_views(x, y, outputs, o);
+      },
+      as_const_view(logits), as_const_view(labels), out);
 }
 
 /// The checks of `check` and `try_check` with bce_options.

@@ -11,10 +11,12 @@
 #include <cstdint>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "check.hpp"
 #include "detail/dispatch.hpp"
 #include "detail/reduce.hpp"
+#include "detail/strided.hpp"
 
 namespace shapeguard {
 namespace detail {
@@ -30,13 +32,14 @@ auto own_denominator(const label_counts& counts, const ce_options& o) -> double 
 }
 
 /// Solves a checked call: the sum of the rows' losses, with the gradient (if any) scaled by
-/// `grad_scale`; with `pred`, each row's prediction, and with `correct` the count of counted
-/// rows predicted right (class indices and one-hot rows).
-template <class LogitsView, class Labels, class E = std::int64_t>
-auto solve(const LogitsView& logits, const Labels& labels,
-           typename LogitsView::value_type* grad, typename LogitsView::value_type* losses,
-           const ce_options& o, double grad_scale, E* pred = nullptr,
-           std::size_t* correct = nullptr) -> double {
+/// `grad_scale`, into the outputs of `out`; with predictions and their `correct`, the count of
+/// counted rows predicted right (class indices and one-hot rows). Views that are all
+/// layout_right are read and written in place; otherwise each block of rows is copied into
+/// this thread's scratch in row-major order, solved there, and its outputs written back
+/// through their layouts (strided.hpp).
+template <class LogitsView, class Labels, class Outputs>
+auto solve(const LogitsView& logits, const Labels& labels, const Outputs& out,
+           const ce_options& o, double grad_scale) -> double {
   using T = typename LogitsView::value_type;
   using Y = typename decltype(labels.view)::value_type;
   constexpr std::size_t batch_rank = LogitsView::rank() - 1;
@@ -46,10 +49,19 @@ auto solve(const LogitsView& logits, const Labels& labels,
       encoding == label_encoding::class_indices || encoding == label_encoding::one_hot;
   using U = std::conditional_t<as_indices, T, Y>;
   static_assert(as_indices || is_floating_v<Y>);
+  constexpr bool in_place =
+      all_layout_right<LogitsView> && all_layout_right<Labels> && all_layout_right<Outputs>;
+  using E = decltype([] {
+    if constexpr (Outputs::has_predictions)
+      return typename decltype(out.predictions.view)::value_type{};
+    else
+      return std::int64_t{};
+  }());
 
   const std::size_t classes = logits.extent(batch_rank);
   std::size_t rows = 1;
   for (std::size_t a = 0; a < batch_rank; ++a) rows *= logits.extent(a);
+  const std::size_t label_row = encoding == label_encoding::class_indices ? 1 : classes;
 
   rows_problem<T, U> base;
   base.weights = o.class_weights.empty() ? nullptr : o.class_weights.data();
@@ -74,13 +86,38 @@ auto solve(const LogitsView& logits, const Labels& labels,
   const double total = reduce_rows(rows, classes, o.threads, [&](std::size_t r0, std::size_t n) {
     rows_problem<T, U> p = base;
     p.rows = n;
-    p.logits = logits.data() + r0 * classes;
-    p.grad = grad ? grad + r0 * classes : nullptr;
-    p.losses = losses ? losses + r0 : nullptr;
+    // the block's rows, row-major: in place, or copied into this thread's scratch
+    const T* x;
+    const Y* y;
+    T* g = nullptr;
+    T* l = nullptr;
+    E* pred = nullptr;
+    if constexpr (in_place) {
+      x = logits.data() + r0 * classes;
+      y = labels.view.data() + r0 * label_row;
+      if constexpr (Outputs::has_grad) g = out.grad.data() + r0 * classes;
+      if constexpr (Outputs::has_losses) l = out.losses.data() + r0;
+      if constexpr (Outputs::has_predictions) pred = out.predictions.view.data() + r0;
+    } else {
+      thread_local std::vector<T> xs, ls;
+      thread_local std::vector<Y> ys;
+      thread_local std::vector<E> ps;
+      xs.resize(n * classes);
+      ys.resize(n * label_row);
+      gather(logits, r0 * classes, n * classes, xs.data());
+      gather(labels.view, r0 * label_row, n * label_row, ys.data());
+      x = xs.data();
+      y = ys.data();
+      if constexpr (Outputs::has_grad) g = xs.data();  // in place over the copy
+      if constexpr (Outputs::has_losses) l = (ls.resize(n), ls.data());
+      if constexpr (Outputs::has_predictions) pred = (ps.resize(n), ps.data());
+    }
+    p.logits = x;
+    p.grad = g;
+    p.losses = l;
     // class indices of another type than int64, and one-hot rows, as int64 indices
     std::array<std::int64_t, max_rows_per_block> decoded;
     if constexpr (encoding == label_encoding::class_indices) {
-      const Y* y = labels.view.data() + r0;
       if constexpr (std::is_same_v<Y, std::int64_t>) {
         p.index = y;
         p.ignore_index = o.ignore_index;
@@ -91,28 +128,27 @@ auto solve(const LogitsView& logits, const Labels& labels,
         p.ignore_index = -1;
       }
     } else if constexpr (encoding == label_encoding::one_hot) {
-      const Y* t = labels.view.data() + r0 * classes;
       for (std::size_t i = 0; i < n; ++i)
-        decoded[i] = std::find(t + i * classes, t + (i + 1) * classes, Y(1)) - (t + i * classes);
+        decoded[i] = std::find(y + i * classes, y + (i + 1) * classes, Y(1)) - (y + i * classes);
       p.index = decoded.data();
       p.ignore_index = -1;
     } else {
-      p.targets = labels.view.data() + r0 * classes;
+      p.targets = y;
     }
     // predictions of another type than int64 through a block of int64
     std::array<std::int64_t, max_rows_per_block> predicted;
     if (pred) {
       if constexpr (std::is_same_v<E, std::int64_t>)
-        p.predictions = pred + r0;
+        p.predictions = pred;
       else
         p.predictions = predicted.data();
     }
     const double sum = kernel(p);
     if (pred) {
       if constexpr (!std::is_same_v<E, std::int64_t>)
-        for (std::size_t i = 0; i < n; ++i) pred[r0 + i] = E(predicted[i]);
-      if constexpr (as_indices) {
-        if (correct) {
+        for (std::size_t i = 0; i < n; ++i) pred[i] = E(predicted[i]);
+      if constexpr (as_indices && Outputs::has_predictions) {
+        if (out.predictions.correct) {
           // ignored rows predict -1, which no counted label equals
           std::size_t right = 0;
           for (std::size_t i = 0; i < n; ++i)
@@ -121,45 +157,51 @@ auto solve(const LogitsView& logits, const Labels& labels,
         }
       }
     }
+    if constexpr (!in_place) {
+      if constexpr (Outputs::has_grad) scatter(g, r0 * classes, n * classes, out.grad);
+      if constexpr (Outputs::has_losses) scatter(l, r0, n, out.losses);
+      if constexpr (Outputs::has_predictions) scatter(pred, r0, n, out.predictions.view);
+    }
     return sum;
   });
-  if (correct) *correct = hits;
+  if constexpr (Outputs::has_predictions)
+    if (out.predictions.correct) *out.predictions.correct = hits;
   return total;
 }
 
-/// One checked call: the views built once, every check, then the kernels. The result is the
-/// reduced loss (mean or sum) in the logits' type; with per-sample losses there is none.
-template <class Logits, class Labels, class Outputs>
-auto checked_call(const Logits& logits, const Labels& labels, const Outputs& out,
-                  const ce_options& o) {
-  const auto x = as_const_view(logits);
-  const auto y = as_labels(labels);
-  using T = typename decltype(x)::value_type;
+/// One checked call on views built once (as_const_view, as_labels): every check, then the
+/// kernels. The result is the reduced loss (mean or sum) in the logits' type; with per-sample
+/// losses there is none.
+template <class X, class Y, class Outputs>
+auto checked_views(const X& x, const Y& y, const Outputs& out, const ce_options& o) {
+  using T = typename X::value_type;
   using R = math_t<T>;  // the loss's type: float for 16-bit logits
   label_counts counts;
   if (auto r = validate<true>(x, y, out, o, true, counts); !r) raise(r);
-  T* g = nullptr;
-  T* l = nullptr;
-  if constexpr (Outputs::has_grad) g = out.grad.data();
-  if constexpr (Outputs::has_losses) l = out.losses.data();
   const bool mean = o.reduction == reduction::mean;
   const double denominator = !mean                ? 1.0
                              : o.denominator > 0 ? o.denominator
-                                                 : own_denominator<decltype(y)::encoding>(counts, o);
+                                                 : own_denominator<Y::encoding>(counts, o);
   const double scale = denominator > 0 ? 1.0 / denominator : 0.0;
   double total = 0;
-  if constexpr (pair_traits<decltype(x), decltype(y)>::proven_compatible_types) {
-    if constexpr (Outputs::has_predictions) {
-      total = solve(x, y, g, l, o, scale, out.predictions.view.data(), out.predictions.correct);
-    } else {
-      total = solve(x, y, g, l, o, scale);
-    }
-  }
+  if constexpr (pair_traits<X, Y>::proven_compatible_types) total = solve(x, y, out, o, scale);
   // (otherwise never compiled into a program: validate's static_assert has failed)
   if constexpr (!Outputs::has_losses) {
     if (!mean) return R(total);
     return denominator > 0 ? R(total / denominator) : R(0);
   }
+}
+
+/// One checked call: the views built once, then checked_views on them, with layout_right views
+/// when every view is row-major at run time.
+template <class Logits, class Labels, class Outputs>
+auto checked_call(const Logits& logits, const Labels& labels, const Outputs& out,
+                  const ce_options& o) {
+  return on_row_major(
+      [&](const auto& x, const auto& y, const auto& outputs) {
+        return checked_views(x, y, outputs, o);
+      },
+      as_const_view(logits), as_labels(labels), out);
 }
 
 }  // namespace detail

@@ -14,6 +14,12 @@
 #define SHAPEGUARD_HINT_NO_CLASS_AXIS \
   "floating labels without the class axis: pass integer class indices (or per-class targets " \
   "with the logits' shape)"
+#define SHAPEGUARD_HINT_FLAT_LOGITS                                                           \
+  "rank-1 logits are the classes of one sample: view a flat buffer of N * C logits as [N, C], " \
+  "sg::tensor_view<const float, sg::extents<sg::dyn, sg::dyn>>(data, n, c)"
+#define SHAPEGUARD_HINT_CLASSES_FIRST                                                          \
+  "the labels fit logits in PyTorch's [N, C, ...] order, with the classes on axis 1: pass "   \
+  "sg::class_axis<1>(logits), and the gradient the same way"
 #define SHAPEGUARD_HINT_RANK \
   "class indices have the logits' rank minus one; per-class targets have the logits' rank"
 #define SHAPEGUARD_HINT_FLOATING_LOGITS \
@@ -35,5 +41,7 @@
 #define SHAPEGUARD_MSG_TRAILING SHAPEGUARD_OP ": [N, 1] labels for [N, C] logits: " SHAPEGUARD_HINT_TRAILING_AXIS
 #define SHAPEGUARD_MSG_LOOKS_ONE_HOT SHAPEGUARD_OP ": rank mismatch: " SHAPEGUARD_HINT_LOOKS_ONE_HOT
 #define SHAPEGUARD_MSG_NO_CLASS_AXIS SHAPEGUARD_OP ": rank mismatch: " SHAPEGUARD_HINT_NO_CLASS_AXIS
+#define SHAPEGUARD_MSG_FLAT_LOGITS SHAPEGUARD_OP ": rank mismatch: " SHAPEGUARD_HINT_FLAT_LOGITS
+#define SHAPEGUARD_MSG_CLASSES_FIRST SHAPEGUARD_OP ": batch size mismatch: " SHAPEGUARD_HINT_CLASSES_FIRST
 #define SHAPEGUARD_MSG_RANK SHAPEGUARD_OP ": rank mismatch: " SHAPEGUARD_HINT_RANK
 #define SHAPEGUARD_MSG_SINGLE_CLASS SHAPEGUARD_OP ": logits with one class: " SHAPEGUARD_HINT_SINGLE_CLASS

@@ -37,15 +37,22 @@ struct buffer {
   bool sized = true;
 };
 
+/// The bytes a view can reach, whatever its layout: from data() to its largest offset.
 template <class View, std::size_t R>
 auto buffer_of(const View& v, const std::array<std::size_t, R>& sizes, std::string_view what)
     -> buffer {
-  return {sizes, v.data(), v.size() * sizeof(typename View::value_type), what};
+  return {sizes, v.data(), v.required_span_size() * sizeof(typename View::value_type), what};
 }
 
-/// An option's span of weights, named like `ce_options::class_weights`.
-inline auto buffer_of(std::span<const float> weights, std::string_view what) -> buffer {
-  return {{}, weights.data(), weights.size_bytes(), what, false};
+/// Whether two views reach the same elements in the same order: the same pointer, extents and
+/// strides (an in-place gradient).
+template <class A, class B>
+auto same_elements(const A& a, const B& b) -> bool {
+  if (static_cast<const void*>(a.data()) != static_cast<const void*>(b.data())) return false;
+  for (std::size_t r = 0; r < A::rank(); ++r)
+    if (a.extent(r) != b.extent(r) || (a.extent(r) > 1 && a.stride(r) != b.stride(r)))
+      return false;
+  return true;
 }
 
 /// `grad [4, 5]`, or an option's name alone.
@@ -56,6 +63,26 @@ inline auto buffer_text(const buffer& b) -> std::string {
     out += shape_text(b.sizes);
   }
   return out;
+}
+
+inline auto not_unique(const buffer& out) -> check_result {
+  return failure(error_kind::output_mismatch,
+                 fmt::format("{} has strides that reach some element more than once (a stride "
+                             "0, or axes that overlap); hint: pass an output view whose "
+                             "elements are distinct",
+                             buffer_text(out)));
+}
+
+/// An output view must reach each of its elements once.
+template <class View>
+auto check_unique(const View& v, const buffer& out) -> check_result {
+  if (v.mapping().is_unique()) return {};
+  return not_unique(out);
+}
+
+/// An option's span of weights, named like `ce_options::class_weights`.
+inline auto buffer_of(std::span<const float> weights, std::string_view what) -> buffer {
+  return {{}, weights.data(), weights.size_bytes(), what, false};
 }
 
 inline auto check_data(const buffer& b) -> check_result {
@@ -103,8 +130,9 @@ inline auto check_reduction(reduction r, std::string_view options, shape losses,
   return {};
 }
 
-inline auto check_grad(const buffer& grad, const buffer& logits, input_list inputs)
-    -> check_result {
+/// `in_place`: the gradient reaches the logits' own elements the same way (same_elements).
+inline auto check_grad(const buffer& grad, const buffer& logits, input_list inputs,
+                       bool in_place) -> check_result {
   for (std::size_t a = 0; a < logits.sizes.size(); ++a)
     if (grad.sizes[a] != logits.sizes[a])
       return failure(error_kind::output_mismatch,
@@ -113,7 +141,7 @@ inline auto check_grad(const buffer& grad, const buffer& logits, input_list inpu
                                  shape_text(grad.sizes), shape_text(logits.sizes), a,
                                  grad.sizes[a], logits.sizes[a]));
   if (auto r = check_data(grad); !r) return r;
-  if (grad.data != logits.data && overlaps(grad.data, grad.bytes, logits.data, logits.bytes))
+  if (!in_place && overlaps(grad.data, grad.bytes, logits.data, logits.bytes))
     return failure(error_kind::output_mismatch,
                    fmt::format("grad {} overlaps logits {} without being the same buffer; hint: "
                                "pass the logits' own buffer for an in-place gradient, or a "
@@ -211,7 +239,10 @@ auto check_outputs(const typename Traits::logits_view& logits,
                   SHAPEGUARD_OP ": " SHAPEGUARD_HINT_GRAD_TYPE);
     g = sizes_of(out.grad);
     grad_b = buffer_of(out.grad, g, "grad");
-    if (auto r = check_grad(grad_b, logits_b, {labels_b, weights_b}); !r) return r;
+    if (auto r = check_grad(grad_b, logits_b, {labels_b, weights_b}, same_elements(out.grad, logits));
+        !r)
+      return r;
+    if (auto r = check_unique(out.grad, grad_b); !r) return r;
   }
   [[maybe_unused]] std::array<std::size_t, Traits::batch_rank> l{};
   [[maybe_unused]] buffer losses_out{};
@@ -227,6 +258,7 @@ auto check_outputs(const typename Traits::logits_view& logits,
                               Outputs::has_grad ? &grad_b : nullptr, {labels_b, weights_b});
         !r)
       return r;
+    if (auto r = check_unique(out.losses, losses_b); !r) return r;
     losses_out = losses_b;
   }
   if constexpr (Outputs::has_predictions) {
@@ -250,6 +282,7 @@ auto check_outputs(const typename Traits::logits_view& logits,
                                    int(sizeof(E) * 8), {labels_b, weights_b, grad_b, losses_out});
         !r)
       return r;
+    if (auto r = check_unique(out.predictions.view, pred_b); !r) return r;
   }
   return {};
 }

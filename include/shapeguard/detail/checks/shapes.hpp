@@ -20,8 +20,23 @@ inline auto rank_mismatch(shape logits, std::string_view noun, shape labels,
                              labels.size(), expected, hint));
 }
 
-inline auto batch_mismatch(shape logits, std::string_view noun, shape labels, std::size_t axis)
-    -> check_result {
+/// Whether labels (class indices) have the shape of logits without axis 1: PyTorch's
+/// [N, C, d...] order.
+inline auto fits_classes_first(shape logits, shape labels) -> bool {
+  if (logits.size() < 3 || labels.size() + 1 != logits.size()) return false;
+  for (std::size_t a = 0; a < labels.size(); ++a)
+    if (labels[a] != logits[a < 1 ? a : a + 1]) return false;
+  return true;
+}
+
+inline auto batch_mismatch(shape logits, std::string_view noun, shape labels, std::size_t axis,
+                           bool indices) -> check_result {
+  if (indices && fits_classes_first(logits, labels))
+    return failure(error_kind::batch_mismatch,
+                   fmt::format("batch size mismatch on axis {}: logits {} have {} but {} {} have "
+                               "{}; hint: " SHAPEGUARD_HINT_CLASSES_FIRST " ({} classes)",
+                               axis, shape_text(logits), logits[axis], noun, shape_text(labels),
+                               labels[axis], logits[1]));
   if (logits.size() == 2)
     return failure(error_kind::batch_mismatch,
                    fmt::format("batch size mismatch: logits {} have {} rows but {} {} have {} "
@@ -67,7 +82,10 @@ auto check_shapes(const typename Traits::logits_view& logits,
   const std::string_view noun = labels_noun(Traits::encoding);
   if constexpr (!Traits::rank_ok) {
     const char* hint = SHAPEGUARD_HINT_RANK;
-    if (Traits::indices && Traits::labels_rank == Traits::logits_rank &&
+    if (Traits::indices && Traits::logits_rank == 1 && Traits::labels_rank == 1 &&
+        !Traits::explicit_encoding)
+      hint = SHAPEGUARD_HINT_FLAT_LOGITS;
+    else if (Traits::indices && Traits::labels_rank == Traits::logits_rank &&
         labels.extent(Traits::labels_rank - 1) == 1)
       hint = "[N, 1] labels for [N, C] logits: " SHAPEGUARD_HINT_TRAILING_AXIS;
     else if (Traits::indices && !Traits::explicit_encoding &&
@@ -82,7 +100,7 @@ auto check_shapes(const typename Traits::logits_view& logits,
       if (Traits::logits_static(a) != dyn && Traits::labels_static(a) != dyn &&
           Traits::logits_static(a) == Traits::labels_static(a))
         continue;  // proven at compile time
-      if (x[a] != y[a]) return batch_mismatch(x, noun, y, a);
+      if (x[a] != y[a]) return batch_mismatch(x, noun, y, a, Traits::indices);
     }
     if constexpr (!Traits::indices)
       if (x[Traits::batch_rank] != y[Traits::batch_rank]) return class_mismatch(x, noun, y);

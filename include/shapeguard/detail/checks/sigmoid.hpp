@@ -234,37 +234,41 @@ template <class Traits>
 auto check_sigmoid_targets(const typename Traits::logits_view& logits,
                            const typename Traits::labels_view& labels) -> check_result {
   using Y = typename Traits::label_type;
-  const Y* t = labels.data();
-  const std::size_t n = labels.size();
-  // the common case first, without a branch per label and in groups of 8 the compiler can
-  // vectorize; the second loop finds and names the first bad one
-  auto any_bad = [&](auto is_bad) {
-    unsigned bad = 0;
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      unsigned group = 0;
-      for (std::size_t j = 0; j < 8; ++j) group |= static_cast<unsigned>(is_bad(t[i + j]));
-      bad |= group;
+  // labels of any layout, a chunk of them at a time; positions are row-major ones
+  auto chunk = [&](const Y* t, std::size_t first, std::size_t n) -> check_result {
+    // the common case first, without a branch per label and in groups of 8 the compiler can
+    // vectorize; the second loop finds and names the first bad one
+    auto any_bad = [&](auto is_bad) {
+      unsigned bad = 0;
+      std::size_t i = 0;
+      for (; i + 8 <= n; i += 8) {
+        unsigned group = 0;
+        for (std::size_t j = 0; j < 8; ++j) group |= static_cast<unsigned>(is_bad(t[i + j]));
+        bad |= group;
+      }
+      for (; i < n; ++i) bad |= static_cast<unsigned>(is_bad(t[i]));
+      return bad != 0;
+    };
+    if constexpr (std::is_same_v<Y, bool>) {
+      return {};
+    } else if constexpr (Traits::integer_labels) {
+      if (!any_bad([](Y v) { return !(v == Y(0) || v == Y(1)); })) return {};
+      for (std::size_t i = 0; i < n; ++i)
+        if (!(t[i] == Y(0) || t[i] == Y(1)))
+          return multi_hot_value(sizes_of(logits), sizes_of(labels), value_text(t[i]),
+                                 first + i);
+      return {};
+    } else {
+      if (!any_bad([](Y v) { return static_cast<bool>(!(v >= Y(0)) | !(v <= Y(1))); }))
+        return {};
+      for (std::size_t i = 0; i < n; ++i)
+        if (!(t[i] >= Y(0) && t[i] <= Y(1)))
+          return target_value(sizes_of(labels), value_text(t[i]),
+                              std::isfinite(t[i]) && t[i] == std::floor(t[i]), first + i);
+      return {};
     }
-    for (; i < n; ++i) bad |= static_cast<unsigned>(is_bad(t[i]));
-    return bad != 0;
   };
-  if constexpr (std::is_same_v<Y, bool>) {
-    return {};
-  } else if constexpr (Traits::integer_labels) {
-    if (!any_bad([](Y v) { return !(v == Y(0) || v == Y(1)); })) return {};
-    for (std::size_t i = 0; i < n; ++i)
-      if (!(t[i] == Y(0) || t[i] == Y(1)))
-        return multi_hot_value(sizes_of(logits), sizes_of(labels), value_text(t[i]), i);
-    return {};
-  } else {
-    if (!any_bad([](Y v) { return static_cast<bool>(!(v >= Y(0)) | !(v <= Y(1))); })) return {};
-    for (std::size_t i = 0; i < n; ++i)
-      if (!(t[i] >= Y(0) && t[i] <= Y(1)))
-        return target_value(sizes_of(labels), value_text(t[i]),
-                            std::isfinite(t[i]) && t[i] == std::floor(t[i]), i);
-    return {};
-  }
+  return for_each_chunk(labels, labels.size(), 1, chunk);
 }
 
 /// The class count of the sigmoid loss: the last axis, or 1 for rank-1 logits.
@@ -301,7 +305,10 @@ auto check_sigmoid_outputs(const typename Traits::logits_view& logits,
                   SHAPEGUARD_SIGMOID_OP ": " SHAPEGUARD_HINT_GRAD_TYPE);
     g = sizes_of(out.grad);
     grad_b = buffer_of(out.grad, g, "grad");
-    if (auto r = check_grad(grad_b, logits_b, {labels_b, weights_b, pos_b}); !r) return r;
+    if (auto r = check_grad(grad_b, logits_b, {labels_b, weights_b, pos_b}, same_elements(out.grad, logits));
+        !r)
+      return r;
+    if (auto r = check_unique(out.grad, grad_b); !r) return r;
   }
   if constexpr (Outputs::has_losses) {
     using L = decltype(out.losses);
@@ -316,6 +323,7 @@ auto check_sigmoid_outputs(const typename Traits::logits_view& logits,
                               {labels_b, weights_b, pos_b});
         !r)
       return r;
+    if (auto r = check_unique(out.losses, losses_b); !r) return r;
   }
   return {};
 }

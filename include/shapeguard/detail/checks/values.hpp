@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "../../options.hpp"
+#include "../strided.hpp"
 #include "report.hpp"
 
 namespace shapeguard::detail {
@@ -56,49 +57,53 @@ auto check_class_indices(const typename Traits::logits_view& logits,
                          const typename Traits::labels_view& labels, const ce_options& o,
                          label_counts& counts) -> check_result {
   const std::size_t c = logits.extent(Traits::batch_rank);
-  const auto* y = labels.data();
-  const std::size_t n = labels.size();
   const bool weighted = !o.class_weights.empty();
-  if (!weighted) {
-    // The common case first, without a branch per label: count the rows that are not ignored
-    // and note whether any label is out of range; the loop below finds and names it.
-    // Four independent chains, so that a label costs about a cycle.
-    // (unsigned, not bool: `|` and `&` on bools draw clang's -Wbitwise-instead-of-logical)
-    std::size_t counted[4] = {};
-    unsigned bad[4] = {};
-    auto scan = [&](std::size_t k, std::size_t i) {
+  label_counts total;
+  // labels of any layout, a chunk of them at a time; positions are row-major ones
+  auto chunk = [&](const auto* y, std::size_t first, std::size_t n) -> check_result {
+    if (!weighted) {
+      // The common case first, without a branch per label: count the rows that are not
+      // ignored and note whether any label is out of range; the loop below finds and names it.
+      // Four independent chains, so that a label costs about a cycle.
+      // (unsigned, not bool: `|` and `&` on bools draw clang's -Wbitwise-instead-of-logical)
+      std::size_t counted[4] = {};
+      unsigned bad[4] = {};
+      auto scan = [&](std::size_t k, std::size_t i) {
+        const auto v = y[i];
+        const unsigned live = !std::cmp_equal(v, o.ignore_index);
+        const unsigned out = unsigned{std::cmp_less(v, 0)} | unsigned{!std::cmp_less(v, c)};
+        bad[k] |= live & out;
+        counted[k] += live;
+      };
+      std::size_t i = 0;
+      for (; i + 4 <= n; i += 4) {
+        scan(0, i);
+        scan(1, i + 1);
+        scan(2, i + 2);
+        scan(3, i + 3);
+      }
+      for (; i < n; ++i) scan(0, i);
+      if ((bad[0] | bad[1] | bad[2] | bad[3]) == 0) {
+        total.counted += counted[0] + counted[1] + counted[2] + counted[3];
+        return {};
+      }
+    }
+    for (std::size_t i = 0; i < n; ++i) {
       const auto v = y[i];
-      const unsigned live = !std::cmp_equal(v, o.ignore_index);
-      const unsigned out = unsigned{std::cmp_less(v, 0)} | unsigned{!std::cmp_less(v, c)};
-      bad[k] |= live & out;
-      counted[k] += live;
-    };
-    std::size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-      scan(0, i);
-      scan(1, i + 1);
-      scan(2, i + 2);
-      scan(3, i + 3);
+      if (std::cmp_equal(v, o.ignore_index)) continue;
+      if (std::cmp_less(v, 0))
+        return negative_label(sizes_of(logits), sizes_of(labels), value_text(v), first + i,
+                              o.ignore_index);
+      if (!std::cmp_less(v, c))
+        return label_too_large(sizes_of(logits), sizes_of(labels), value_text(v),
+                               units_needed(static_cast<unsigned long long>(v)), first + i);
+      ++total.counted;
+      if (weighted) total.target_weight += double(o.class_weights[static_cast<std::size_t>(v)]);
     }
-    for (; i < n; ++i) scan(0, i);
-    if ((bad[0] | bad[1] | bad[2] | bad[3]) == 0) {
-      counts.counted = counted[0] + counted[1] + counted[2] + counted[3];
-      return {};
-    }
-  }
-  label_counts found;
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto v = y[i];
-    if (std::cmp_equal(v, o.ignore_index)) continue;
-    if (std::cmp_less(v, 0))
-      return negative_label(sizes_of(logits), sizes_of(labels), value_text(v), i, o.ignore_index);
-    if (!std::cmp_less(v, c))
-      return label_too_large(sizes_of(logits), sizes_of(labels), value_text(v),
-                             units_needed(static_cast<unsigned long long>(v)), i);
-    ++found.counted;
-    if (weighted) found.target_weight += double(o.class_weights[static_cast<std::size_t>(v)]);
-  }
-  counts = found;
+    return {};
+  };
+  if (auto r = for_each_chunk(labels, labels.size(), 1, chunk); !r) return r;
+  counts = total;
   return {};
 }
 
@@ -155,41 +160,45 @@ auto check_target_rows(const typename Traits::logits_view& logits,
     -> check_result {
   using U = typename Traits::label_type;
   const std::size_t c = logits.extent(Traits::batch_rank);
-  const auto* t = labels.data();
   const auto e = sizes_of(labels);
   // rows from the batch axes, not size / c: with no classes, each row sums to 0, not to 1
   std::size_t rows = 1;
   for (std::size_t a = 0; a < Traits::batch_rank; ++a) rows *= e[a];
-  for (std::size_t r = 0; r < rows; ++r) {
-    const U* row = t + r * c;
-    if constexpr (Traits::encoding == label_encoding::one_hot) {
-      std::size_t ones = 0, first = 0;
-      for (std::size_t k = 0; k < c; ++k) {
-        if (row[k] == U(1)) {
-          if (ones++ == 0) first = k;
-        } else if (row[k] != U(0)) {
-          return one_hot_entry(e, r, value_text(row[k]), r * c + k);
+  auto chunk = [&](const U* t, std::size_t first, std::size_t n) -> check_result {
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t r = first + i;
+      const U* row = t + i * c;
+      if constexpr (Traits::encoding == label_encoding::one_hot) {
+        std::size_t ones = 0, hot = 0;
+        for (std::size_t k = 0; k < c; ++k) {
+          if (row[k] == U(1)) {
+            if (ones++ == 0) hot = k;
+          } else if (row[k] != U(0)) {
+            return one_hot_entry(e, r, value_text(row[k]), r * c + k);
+          }
+        }
+        if (ones != 1) return one_hot_count(e, r, ones, hot);
+      } else {
+        double sum = 0;
+        for (std::size_t k = 0; k < c; ++k) {
+          if (!(row[k] >= U(0)) || !std::isfinite(row[k]))
+            return probability_entry(labels_noun(Traits::encoding), e, r, value_text(row[k]),
+                                     r * c + k);
+          sum += double(row[k]);
+        }
+        const double tol = (std::is_same_v<U, double> ? 1e-9 : 1e-4) +
+                           double(c) * double(std::numeric_limits<U>::epsilon());
+        if (!(std::fabs(sum - 1.0) <= tol)) {
+          const bool multi_hot = sum > 1 && std::all_of(row, row + c, [](U v) {
+            return v == U(0) || v == U(1);
+          });
+          return probability_sum(labels_noun(Traits::encoding), e, r, sum, tol, multi_hot);
         }
       }
-      if (ones != 1) return one_hot_count(e, r, ones, first);
-    } else {
-      double sum = 0;
-      for (std::size_t k = 0; k < c; ++k) {
-        if (!(row[k] >= U(0)) || !std::isfinite(row[k]))
-          return probability_entry(labels_noun(Traits::encoding), e, r, value_text(row[k]),
-                                   r * c + k);
-        sum += double(row[k]);
-      }
-      const double tol = (std::is_same_v<U, double> ? 1e-9 : 1e-4) +
-                         double(c) * double(std::numeric_limits<U>::epsilon());
-      if (!(std::fabs(sum - 1.0) <= tol)) {
-        const bool multi_hot = sum > 1 && std::all_of(row, row + c, [](U v) {
-          return v == U(0) || v == U(1);
-        });
-        return probability_sum(labels_noun(Traits::encoding), e, r, sum, tol, multi_hot);
-      }
     }
-  }
+    return {};
+  };
+  if (auto r = for_each_chunk(labels, rows, c, chunk); !r) return r;
   counts.counted = rows;
   return {};
 }
@@ -204,10 +213,14 @@ inline auto non_finite_logit(shape logits, std::string_view value, std::size_t p
 
 template <class View>
 auto check_finite_logits(const View& logits) -> check_result {
-  const auto* x = logits.data();
-  for (std::size_t i = 0, n = logits.size(); i < n; ++i)
-    if (!std::isfinite(x[i])) return non_finite_logit(sizes_of(logits), value_text(x[i]), i);
-  return {};
+  return for_each_chunk(logits, logits.size(), 1,
+                        [&](const auto* x, std::size_t first, std::size_t n) -> check_result {
+                          for (std::size_t i = 0; i < n; ++i)
+                            if (!std::isfinite(x[i]))
+                              return non_finite_logit(sizes_of(logits), value_text(x[i]),
+                                                      first + i);
+                          return {};
+                        });
 }
 
 }  // namespace shapeguard::detail
