@@ -1,7 +1,11 @@
 // Layouts: column-major, strided and class-axis-moved views read and written as their layouts
 // say. Every loss call on such views is held to the same call on row-major copies of the same
-// tensors, exactly: the strided path solves the same rows in the same blocks with the same
-// kernel, so its loss, gradient, per-sample losses and predictions are the same bits.
+// tensors. Where the rows are copied (strided classes), the same rows are solved in the same
+// blocks by the same kernel, so loss, gradient, per-sample losses and predictions are the same
+// bits. Float class indices whose rows are the contiguous axis (column-major, class axis moved
+// last) are solved in place by the column kernel where the set has one (avx2, avx512: up to 3
+// registers of classes): the same formulas with another grouping of rows and another kernel for
+// some class counts, so within 1e-5 relative of the row-major call (predictions exact).
 // CTest runs this program once per instruction set (force_isa).
 #include <shapeguard/shapeguard.hpp>
 
@@ -285,6 +289,21 @@ auto bits_equal(const std::vector<float>& a, const std::vector<float>& b) -> boo
   return true;
 }
 
+/// Equal bits, or with `exact` false within 1e-5 relative (1e-9 absolute near 0).
+auto agree(float a, float b, bool exact) -> bool {
+  if (exact || a == b) return a == b;
+  return std::fabs(a - b) <= 1e-5 * std::fabs(b) + 1e-9;
+}
+auto agree(const std::vector<float>& a, const std::vector<float>& b, bool exact) -> bool {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (!agree(a[i], b[i], exact) && !(std::isnan(a[i]) && std::isnan(b[i]))) return false;
+  return true;
+}
+
+/// Whether a layout's class-index calls are solved by the row copies, bit for bit.
+auto copied(kind k) -> bool { return k == kind::padded; }
+
 /// Class-index labels: the strided call (logits, gradient, labels, per-sample losses and
 /// predictions all stored in other layouts) against the row-major one.
 template <std::size_t R>
@@ -314,8 +333,8 @@ void check_indices(const std::array<std::size_t, R>& sizes, kind k) {
                                   row_major<R>(g_plain.data(), sizes), o);
     auto gs = store(std::vector<float>(x.size()), sizes, k, fill);
     const float loss = sg::softmax_cross_entropy(xs.view(), ys.view(), gs.mutable_view(), o);
-    CHECK(loss == loss_plain);
-    CHECK(bits_equal(gs.logical(), g_plain));
+    CHECK(agree(loss, loss_plain, copied(k)));
+    CHECK(agree(gs.logical(), g_plain, copied(k)));
     CHECK(gs.untouched_outside(fill));
 
     // per-sample losses and predictions, strided too
@@ -333,7 +352,7 @@ void check_indices(const std::array<std::size_t, R>& sizes, kind k) {
     auto ps = store(std::vector<std::int64_t>(rows), batch, kind::left, std::int64_t{-9});
     sg::softmax_cross_entropy(xs.view(), ys.view(), sg::per_sample(ls.mutable_view()),
                               sg::predictions(ps.mutable_view(), right), none);
-    CHECK(bits_equal(ls.logical(), l_plain));
+    CHECK(agree(ls.logical(), l_plain, copied(k)));
     CHECK(ps.logical() == p_plain);
     CHECK(right == right_plain);
     CHECK(ls.untouched_outside(fill));
@@ -369,7 +388,8 @@ void check_targets(const std::array<std::size_t, R>& sizes, kind k) {
   o.label_smoothing = 0.2f;
   const float hot_plain = sg::softmax_cross_entropy(
       row_major<R>(x.data(), sizes), sg::one_hot(row_major<R>(hot.data(), sizes)), o);
-  CHECK(sg::softmax_cross_entropy(xs.view(), sg::one_hot(hs.view()), o) == hot_plain);
+  CHECK(agree(sg::softmax_cross_entropy(xs.view(), sg::one_hot(hs.view()), o), hot_plain,
+              copied(k)));
 }
 
 TEST_CASE("softmax cross-entropy on strided views equals the row-major call", "[softmax]") {
@@ -408,12 +428,12 @@ TEST_CASE("PyTorch's [N, C, H, W] through class_axis<1>", "[softmax]") {
   const sg::tensor_view<const std::int64_t, sg::extents<dyn, dyn, dyn>> labels(y.data(), N, H, W);
   const float got =
       sg::softmax_cross_entropy(sg::class_axis<1>(nchw), labels, sg::class_axis<1>(grad));
-  CHECK(got == want);
+  CHECK(agree(got, want, false));
   bool same = true;
   for (std::size_t n = 0; n < N; ++n)
     for (std::size_t c = 0; c < C; ++c)
       for (std::size_t p = 0; p < H * W; ++p)
-        same &= g[(n * C + c) * H * W + p] == g_last[(n * H * W + p) * C + c];
+        same &= agree(g[(n * C + c) * H * W + p], g_last[(n * H * W + p) * C + c], false);
   CHECK(same);
 }
 
@@ -442,6 +462,10 @@ TEST_CASE("an in-place gradient through a strided view", "[softmax]") {
   const float got = sg::softmax_cross_entropy(xs.view(), y, xs.mutable_view());
   CHECK(got == want);
   CHECK(bits_equal(xs.logical(), g_plain));
+  // column-major, in place: the column kernel reads each group of rows before it writes them
+  auto cs = store(x, sizes, kind::left, 0.0f);
+  CHECK(agree(sg::softmax_cross_entropy(cs.view(), y, cs.mutable_view()), want, false));
+  CHECK(agree(cs.logical(), g_plain, false));
 }
 
 // ---- what is refused -----------------------------------------------------------------------

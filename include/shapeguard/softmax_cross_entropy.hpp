@@ -82,6 +82,20 @@ auto solve(const LogitsView& logits, const Labels& labels, const Outputs& out,
     else
       return dense_kernel<T, U>();
   }();
+  // float class indices whose rows are the contiguous axis (a class axis moved last, a
+  // column-major matrix), in the logits and the gradient alike: solved where they lie, in
+  // columns (rows.hpp: class_stride), on the sets that have a column kernel for this class count
+  rows_kernel_fn<float> columns = nullptr;
+  if constexpr (!in_place && std::is_same_v<T, float> && as_indices) {
+    constexpr std::size_t R = LogitsView::rank();
+    if constexpr (R >= 2) {
+      bool fits = o.soft_cap == 0 && logits.stride(R - 2) == 1 && logits.stride(R - 1) > 1;
+      if constexpr (Outputs::has_grad)
+        fits = fits && out.grad.stride(R - 2) == 1 &&
+               out.grad.stride(R - 1) == logits.stride(R - 1);
+      if (fits) columns = column_kernel(classes);
+    }
+  }
   std::atomic<std::size_t> hits = 0;  // an integer sum: the same for any thread count
   const double total = reduce_rows(rows, classes, o.threads, [&](std::size_t r0, std::size_t n) {
     rows_problem<T, U> p = base;
@@ -102,10 +116,15 @@ auto solve(const LogitsView& logits, const Labels& labels, const Outputs& out,
       thread_local std::vector<T> xs, ls;
       thread_local std::vector<Y> ys;
       thread_local std::vector<E> ps;
-      xs.resize(n * classes);
       ys.resize(n * label_row);
-      gather(logits, r0 * classes, n * classes, xs.data());
-      gather(labels.view, r0 * label_row, n * label_row, ys.data());
+      if (!columns) {
+        xs.resize(n * classes);
+        gather_rows(logits, r0, n, xs.data());
+      }
+      if constexpr (encoding == label_encoding::class_indices)
+        gather(labels.view, r0, n, ys.data());
+      else
+        gather_rows(labels.view, r0, n, ys.data());
       x = xs.data();
       y = ys.data();
       if constexpr (Outputs::has_grad) g = xs.data();  // in place over the copy
@@ -143,7 +162,31 @@ auto solve(const LogitsView& logits, const Labels& labels, const Outputs& out,
       else
         p.predictions = predicted.data();
     }
-    const double sum = kernel(p);
+    double sum = 0;
+    if constexpr (std::is_same_v<T, float> && as_indices && LogitsView::rank() >= 2) {
+      if (columns) {
+        // the block's runs of neighbouring rows, each solved in place
+        std::size_t done = 0;
+        for_each_tile(logits, r0, n, [&](std::size_t offset, std::size_t count) {
+          rows_problem<T, U> q = p;
+          q.rows = count;
+          q.class_stride = logits.stride(LogitsView::rank() - 1);
+          q.logits = logits.data() + offset;
+          q.grad = nullptr;
+          if constexpr (Outputs::has_grad)
+            q.grad = out.grad.data() + row_offset(out.grad, r0 + done);
+          q.index = p.index + done;
+          if (q.losses) q.losses += done;
+          if (q.predictions) q.predictions += done;
+          sum += columns(q);
+          done += count;
+        });
+      } else {
+        sum = kernel(p);
+      }
+    } else {
+      sum = kernel(p);
+    }
     if (pred) {
       if constexpr (!std::is_same_v<E, std::int64_t>)
         for (std::size_t i = 0; i < n; ++i) pred[i] = E(predicted[i]);
@@ -158,7 +201,8 @@ auto solve(const LogitsView& logits, const Labels& labels, const Outputs& out,
       }
     }
     if constexpr (!in_place) {
-      if constexpr (Outputs::has_grad) scatter(g, r0 * classes, n * classes, out.grad);
+      if constexpr (Outputs::has_grad)
+        if (!columns) scatter_rows(g, r0, n, out.grad);
       if constexpr (Outputs::has_losses) scatter(l, r0, n, out.losses);
       if constexpr (Outputs::has_predictions) scatter(pred, r0, n, out.predictions.view);
     }

@@ -187,6 +187,74 @@ void bm_torch(benchmark::State& state, shape s, bool backward, int threads,
 }
 #endif
 
+/// Segmentation in PyTorch's order: logits [N, C, H, W] with labels [N, H, W], the class axis
+/// at 1 (sg::class_axis<1>), fused loss and gradient; with `classes_last`, the same values stored
+/// [N, H, W, C] instead, the row-major call.
+struct segmentation {
+  std::size_t n, classes, h, w;
+  auto elements() const -> std::size_t { return n * classes * h * w; }
+  auto pixels() const -> std::size_t { return n * h * w; }
+};
+constexpr segmentation voc{32, 21, 128, 128};
+
+auto make_segmentation(segmentation s) -> problem {
+  std::mt19937_64 rng(17);
+  std::normal_distribution<float> normal(0.0f, 2.0f);
+  problem p;
+  p.logits.resize(s.elements());
+  for (auto& x : p.logits) x = normal(rng);
+  p.grad.resize(p.logits.size());
+  p.labels.resize(s.pixels());
+  for (auto& y : p.labels) y = std::int64_t(rng() % s.classes);
+  return p;
+}
+
+void bm_segmentation(benchmark::State& state, segmentation s, sg::isa set, bool classes_last) {
+  if (!sg::is_supported(set)) {
+    state.SkipWithError("instruction set not supported here");
+    return;
+  }
+  problem p = make_segmentation(s);
+  const sg::isa previous = sg::detail::override_isa(set);
+  const sg::tensor_view<const std::int64_t, sg::dims<3>> y(p.labels.data(), s.n, s.h, s.w);
+  const sg::tensor_view<const float, sg::dims<4>> x(p.logits.data(), s.n, s.classes, s.h, s.w);
+  const sg::tensor_view<float, sg::dims<4>> g(p.grad.data(), s.n, s.classes, s.h, s.w);
+  const sg::tensor_view<const float, sg::dims<4>> x_last(p.logits.data(), s.n, s.h, s.w, s.classes);
+  const sg::tensor_view<float, sg::dims<4>> g_last(p.grad.data(), s.n, s.h, s.w, s.classes);
+  for (auto _ : state) {
+    const float loss = classes_last
+                           ? sg::softmax_cross_entropy(x_last, y, g_last)
+                           : sg::softmax_cross_entropy(sg::class_axis<1>(x), y,
+                                                       sg::class_axis<1>(g));
+    benchmark::DoNotOptimize(loss);
+    benchmark::ClobberMemory();
+  }
+  sg::detail::override_isa(previous);
+  count_elements(state, {s.pixels(), s.classes});
+}
+
+#if SHAPEGUARD_BENCH_TORCH
+void bm_torch_segmentation(benchmark::State& state, segmentation s) {
+  at::set_num_threads(1);
+  problem p = make_segmentation(s);
+  const auto d = [](std::size_t v) { return std::int64_t(v); };
+  torch::Tensor x = torch::from_blob(p.logits.data(), {d(s.n), d(s.classes), d(s.h), d(s.w)},
+                                     torch::kFloat)
+                        .clone();
+  const torch::Tensor y =
+      torch::from_blob(p.labels.data(), {d(s.n), d(s.h), d(s.w)}, torch::kLong).clone();
+  x.requires_grad_(true);
+  for (auto _ : state) {
+    torch::Tensor loss = torch::nn::functional::cross_entropy(x, y);
+    loss.backward();
+    benchmark::DoNotOptimize(x.grad().data_ptr());
+    x.mutable_grad() = torch::Tensor();
+    benchmark::ClobberMemory();
+  }
+  count_elements(state, {s.pixels(), s.classes});
+}
+#endif
+
 // The memory floor: read every logit once and write every gradient element once, with plain
 // (cached) vector stores like the kernel's.
 #if defined(__x86_64__)
@@ -314,6 +382,28 @@ int main(int argc, char** argv) {
         ->UseRealTime();
     benchmark::RegisterBenchmark(("stream/read_write/16bit/" + name(s)).c_str(), bm_stream, s,
                                  true, std::size_t(2))
+        ->UseRealTime();
+  }
+  // segmentation, class axis 1: one thread
+  {
+    const std::string n = "/32x21x128x128/threads:1";
+    for (sg::isa set : {sg::isa::scalar, sg::isa::avx2, sg::isa::avx512, sg::isa::neon}) {
+      if (!sg::is_supported(set)) continue;
+      const std::string prefix = "segmentation/shapeguard/" + std::string(sg::to_string(set));
+      benchmark::RegisterBenchmark((prefix + "/class_axis_1" + n).c_str(), bm_segmentation, voc,
+                                   set, false)
+          ->UseRealTime();
+      benchmark::RegisterBenchmark((prefix + "/classes_last" + n).c_str(), bm_segmentation, voc,
+                                   set, true)
+          ->UseRealTime();
+    }
+#if SHAPEGUARD_BENCH_TORCH
+    benchmark::RegisterBenchmark(("segmentation/torch/fused" + n).c_str(), bm_torch_segmentation,
+                                 voc)
+        ->UseRealTime();
+#endif
+    benchmark::RegisterBenchmark("segmentation/stream/read_write/32x21x128x128", bm_stream,
+                                 shape{voc.pixels(), voc.classes}, true, std::size_t(4))
         ->UseRealTime();
   }
   benchmark::Initialize(&argc, argv);

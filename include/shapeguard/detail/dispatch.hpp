@@ -154,6 +154,22 @@ inline auto log_array_for(isa a) noexcept -> exp_array_fn<float> {
   }
 }
 
+/// The kernel of set `a` for float class-index rows in columns (rows.hpp: class_stride), or
+/// null when the set has none (scalar, neon) or `classes` exceeds its column_classes.
+inline auto column_kernel_for(isa a, std::size_t classes) noexcept -> rows_kernel_fn<float> {
+  switch (a) {
+#if SHAPEGUARD_SIMD_X86
+    case isa::avx2:
+      return classes <= avx2_kernel::column_classes ? &avx2_kernel::index_columns<float>
+                                                    : nullptr;
+    case isa::avx512:
+      return classes <= avx512_kernel::column_classes ? &avx512_kernel::index_columns<float>
+                                                      : nullptr;
+#endif
+    default: (void)classes; return nullptr;
+  }
+}
+
 /// The kernels of the active set.
 template <class T>
 auto index_kernel() -> rows_kernel_fn<T> {
@@ -166,6 +182,9 @@ auto dense_kernel() -> rows_kernel_fn<T, U> {
 template <class T, class U>
 auto sigmoid_kernel() -> sigmoid_kernel_fn<T, U> {
   return sigmoid_kernel_for<T, U>(active_isa());
+}
+inline auto column_kernel(std::size_t classes) -> rows_kernel_fn<float> {
+  return column_kernel_for(active_isa(), classes);
 }
 
 }  // namespace shapeguard::detail

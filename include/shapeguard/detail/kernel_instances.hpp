@@ -56,7 +56,15 @@
 #define SHAPEGUARD_DETAIL_SIMD_INDEX_INSTANCES(EXT, T)   \
   SHAPEGUARD_DETAIL_INDEX_INSTANCE(EXT, avx2_kernel, T) \
   SHAPEGUARD_DETAIL_INDEX_INSTANCE(EXT, avx512_kernel, T)
+#define SHAPEGUARD_DETAIL_COLUMNS_INSTANCES(EXT)                                            \
+  EXT template auto shapeguard::detail::avx2_kernel::index_columns<float>(                   \
+      const rows_problem<float>&)                                                             \
+      ->double;                                                                               \
+  EXT template auto shapeguard::detail::avx512_kernel::index_columns<float>(                 \
+      const rows_problem<float>&)                                                             \
+      ->double;
 #elif SHAPEGUARD_SIMD_NEON
+#define SHAPEGUARD_DETAIL_COLUMNS_INSTANCES(EXT)
 #define SHAPEGUARD_DETAIL_SIMD_INSTANCES(EXT, T, U) \
   SHAPEGUARD_DETAIL_DENSE_INSTANCE(EXT, neon_kernel, T, U)
 #define SHAPEGUARD_DETAIL_SIMD_ROWS_INSTANCES(EXT, T, U) \
@@ -64,6 +72,7 @@
 #define SHAPEGUARD_DETAIL_SIMD_INDEX_INSTANCES(EXT, T) \
   SHAPEGUARD_DETAIL_INDEX_INSTANCE(EXT, neon_kernel, T)
 #else
+#define SHAPEGUARD_DETAIL_COLUMNS_INSTANCES(EXT)
 #define SHAPEGUARD_DETAIL_SIMD_INSTANCES(EXT, T, U)
 #define SHAPEGUARD_DETAIL_SIMD_ROWS_INSTANCES(EXT, T, U)
 #define SHAPEGUARD_DETAIL_SIMD_INDEX_INSTANCES(EXT, T)
@@ -88,4 +97,5 @@
 SHAPEGUARD_DETAIL_KERNEL_TYPES(SHAPEGUARD_DETAIL_EXTERN_INSTANCE)
 SHAPEGUARD_DETAIL_SOFTMAX16_TYPES(SHAPEGUARD_DETAIL_EXTERN_SOFTMAX_INSTANCE)
 SHAPEGUARD_DETAIL_LOGIT_TYPES(SHAPEGUARD_DETAIL_EXTERN_INDEX_INSTANCE)
+SHAPEGUARD_DETAIL_COLUMNS_INSTANCES(extern)
 #endif

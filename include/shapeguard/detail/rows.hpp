@@ -38,6 +38,10 @@ struct rows_problem {
   double soft_cap = 0;    // s >= 0: the logits are s tanh(x / s) when s > 0
   std::int64_t* predictions = nullptr;  // rows, or null: each row's first argmax, -1 where the
                                         // loss is NaN (a NaN or +inf logit, none above -inf)
+  // 1: logits and grad are rows x classes, row-major. Otherwise (index_columns only) class c of
+  // row r is at [c * class_stride + r] in both: the rows are the contiguous axis, as the pixels
+  // of PyTorch's [N, C, H, W] (a class axis moved last) or a column-major matrix.
+  std::size_t class_stride = 1;
 };
 
 /// The problem of the sigmoid kernels: `count` elements of a [rows, classes] tensor, taken in

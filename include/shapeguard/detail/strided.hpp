@@ -107,6 +107,120 @@ void scatter(const S* in, std::size_t first, std::size_t n, const V& v) {
   });
 }
 
+/// Visits rows [first, first + n) of v, the runs along its last axis, in tiles of rows that
+/// differ only in the axis before the last: `tile(offset, count)`, row i of the tile at offset
+/// + i * stride(R - 2).
+template <class V, class F>
+void for_each_tile(const V& v, std::size_t first, std::size_t n, const F& tile) {
+  constexpr std::size_t R = V::rank();
+  static_assert(R >= 2);
+  if (n == 0) return;
+  std::array<std::size_t, R - 1> index{};
+  std::size_t rest = first;
+  for (std::size_t r = R - 1; r-- > 0;) {
+    index[r] = rest % v.extent(r);
+    rest /= v.extent(r);
+  }
+  const std::size_t along = v.extent(R - 2);
+  while (n != 0) {
+    std::size_t offset = 0;
+    for (std::size_t r = 0; r + 1 < R; ++r) offset += index[r] * v.stride(r);
+    const std::size_t count = along - index[R - 2] < n ? along - index[R - 2] : n;
+    tile(offset, count);
+    n -= count;
+    index[R - 2] = 0;
+    for (std::size_t r = R - 2; r-- > 0;) {
+      if (++index[r] < v.extent(r)) break;
+      index[r] = 0;
+    }
+  }
+}
+
+/// The offset of row `row` (its first class) of v, rank >= 2.
+template <class V>
+auto row_offset(const V& v, std::size_t row) -> std::size_t {
+  std::size_t offset = 0;
+  for (std::size_t r = V::rank() - 1; r-- > 0;) {
+    offset += (row % v.extent(r)) * v.stride(r);
+    row /= v.extent(r);
+  }
+  return offset;
+}
+
+/// Whether whole rows of v are better copied a class at a time than a row at a time: the rows
+/// lie closer together than the classes (a class axis moved last, a column-major matrix).
+template <class V>
+constexpr auto classes_outer(const V& v) noexcept -> bool {
+  if constexpr (V::rank() < 2) {
+    return false;
+  } else {
+    return v.stride(V::rank() - 2) < v.stride(V::rank() - 1);
+  }
+}
+
+/// Copies rows [first, first + n) of v (rank >= 2), each of `classes` = extent(R - 1) elements,
+/// in row-major order to out, a tile at a time with the classes outermost (classes_outer).
+template <class V, class D>
+void gather_tiles(const V& v, std::size_t first, std::size_t n, D* out) {
+  constexpr std::size_t R = V::rank();
+  const std::size_t C = v.extent(R - 1), cs = v.stride(R - 1), rs = v.stride(R - 2);
+  const auto* base = v.data();
+  for_each_tile(v, first, n, [&](std::size_t offset, std::size_t count) {
+    const auto* p = base + offset;
+    for (std::size_t c = 0; c < C; ++c) {
+      const auto* q = p + c * cs;
+      D* o = out + c;
+      if (rs == 1) {
+        for (std::size_t i = 0; i < count; ++i) o[i * C] = static_cast<D>(q[i]);
+      } else {
+        for (std::size_t i = 0; i < count; ++i) o[i * C] = static_cast<D>(q[i * rs]);
+      }
+    }
+    out += count * C;
+  });
+}
+
+/// The inverse of gather_tiles: in[0, n * classes) to rows [first, first + n) of v.
+template <class S, class V>
+void scatter_tiles(const S* in, std::size_t first, std::size_t n, const V& v) {
+  constexpr std::size_t R = V::rank();
+  const std::size_t C = v.extent(R - 1), cs = v.stride(R - 1), rs = v.stride(R - 2);
+  auto* base = v.data();
+  for_each_tile(v, first, n, [&](std::size_t offset, std::size_t count) {
+    auto* p = base + offset;
+    for (std::size_t c = 0; c < C; ++c) {
+      auto* q = p + c * cs;
+      const S* i_ = in + c;
+      if (rs == 1) {
+        for (std::size_t i = 0; i < count; ++i) q[i] = i_[i * C];
+      } else {
+        for (std::size_t i = 0; i < count; ++i) q[i * rs] = i_[i * C];
+      }
+    }
+    in += count * C;
+  });
+}
+
+/// Copies rows [first, first + n) of v (its last axis the row) in row-major order to out.
+template <class V, class D>
+void gather_rows(const V& v, std::size_t first, std::size_t n, D* out) {
+  if constexpr (V::rank() >= 2) {
+    if (classes_outer(v)) return gather_tiles(v, first, n, out);
+  }
+  const std::size_t C = V::rank() == 0 ? 1 : v.extent(V::rank() - 1);
+  gather(v, first * C, n * C, out);
+}
+
+/// Writes in[0, n * row) to rows [first, first + n) of v.
+template <class S, class V>
+void scatter_rows(const S* in, std::size_t first, std::size_t n, const V& v) {
+  if constexpr (V::rank() >= 2) {
+    if (classes_outer(v)) return scatter_tiles(in, first, n, v);
+  }
+  const std::size_t C = V::rank() == 0 ? 1 : v.extent(V::rank() - 1);
+  scatter(in, first * C, n * C, v);
+}
+
 /// Elements per chunk when a check reads a view that is not row-major.
 inline constexpr std::size_t check_chunk = 4096;
 

@@ -336,6 +336,39 @@ SHAPEGUARD_SIMD_FN auto index_rows(const rows_problem<T>& p) -> double {
   return solve<T, smoothed_target<T, false>>(p);
 }
 
+#if SHAPEGUARD_SIMD_TILES
+/// The most classes index_columns takes: three registers.
+inline constexpr std::size_t column_classes = 3 * vf::width;
+
+/// The fused kernel for float class-index rows whose classes are strided and whose rows are the
+/// contiguous axis (p.class_stride, rows.hpp), at most column_classes classes: the tiles without
+/// their transposes, each register loaded straight from one class of `width` rows. No
+/// soft-capping (the caller copies those rows). Calls the reference would take (needs_reference)
+/// are copied into row-major order and solved by it.
+template <class T>
+SHAPEGUARD_SIMD_FN auto index_columns(const rows_problem<T>& p) -> double {
+  static_assert(std::is_same_v<T, float>);
+  if (needs_reference(p)) {
+    const std::size_t C = p.classes, S = p.class_stride;
+    std::vector<float> x(p.rows * C);
+    for (std::size_t r = 0; r < p.rows; ++r)
+      for (std::size_t c = 0; c < C; ++c) x[r * C + c] = p.logits[c * S + r];
+    rows_problem<float> q = p;
+    q.class_stride = 1;
+    q.logits = x.data();
+    q.grad = p.grad ? x.data() : nullptr;
+    const double total = scalar_rows(q);
+    if (p.grad)
+      for (std::size_t r = 0; r < p.rows; ++r)
+        for (std::size_t c = 0; c < C; ++c) p.grad[c * S + r] = x[r * C + c];
+    return total;
+  }
+  if (p.classes <= vf::width) return tile_rows<1, true>(p);
+  if (p.classes <= 2 * vf::width) return tile_rows<2, true>(p);
+  return tile_rows<3, true>(p);
+}
+#endif
+
 /// The fused kernel for rows of per-class targets of type U (p.targets set).
 template <class T, class U>
 SHAPEGUARD_SIMD_FN auto dense_rows(const rows_problem<T, U>& p) -> double {

@@ -14,7 +14,11 @@
 /// weight of 1 without weights): one function per R serves every class-index call, two tiles
 /// per set. A template parameter for smoothing would double the set's largest functions (and
 /// its compile time) to save a few per cent of a smoothed call.
-template <std::size_t R>
+///
+/// With `Columns`, the rows are the contiguous axis (p.class_stride, rows.hpp): register c is
+/// loaded directly from class c of `width` neighbouring rows and the gradient stored the same
+/// way, with no transpose (index_columns).
+template <std::size_t R, bool Columns = false>
 SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
   using V = vf;
   using reg = typename V::reg;
@@ -46,26 +50,45 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
   double total = 0;
   for (std::size_t r0 = 0; r0 < rows; r0 += W) {
     const std::size_t n = rows - r0 < W ? rows - r0 : W;
-    const float* x = p.logits + r0 * C;
-    // T[h][j]: classes [h W, h W + W) of row j; after the transpose, T[h][k] is class h W + k
+    // T[h][k], once loaded: class h W + k of every row (lane)
     reg T[R][W];
-    SHAPEGUARD_UNROLL(2)
-    for (std::size_t h = 0; h < R; ++h) {
-      const std::size_t len = C - h * W < W ? C - h * W : W;
-      SHAPEGUARD_UNROLL(16)
-      for (std::size_t j = 0; j < W; ++j) {
-        if (j < n)
-          T[h][j] = len == W ? V::load(x + j * C + h * W)
-                             : V::load_tail(x + j * C + h * W, len, minus_inf);
-        else
-          T[h][j] = V::set1(minus_inf);
+    if constexpr (Columns) {
+      const float* x = p.logits + r0;
+      const std::size_t S = p.class_stride;
+      SHAPEGUARD_UNROLL(3)
+      for (std::size_t h = 0; h < R; ++h) {
+        SHAPEGUARD_UNROLL(16)
+        for (std::size_t k = 0; k < W; ++k) {
+          const std::size_t c = h * W + k;
+          if (c < C)
+            T[h][k] = n == W ? V::load(x + c * S) : V::load_tail(x + c * S, n, minus_inf);
+          else
+            T[h][k] = V::set1(minus_inf);
+        }
+      }
+    } else {
+      // T[h][j]: classes [h W, h W + W) of row j, transposed below
+      const float* x = p.logits + r0 * C;
+      SHAPEGUARD_UNROLL(2)
+      for (std::size_t h = 0; h < R; ++h) {
+        const std::size_t len = C - h * W < W ? C - h * W : W;
+        SHAPEGUARD_UNROLL(16)
+        for (std::size_t j = 0; j < W; ++j) {
+          if (j < n)
+            T[h][j] = len == W ? V::load(x + j * C + h * W)
+                               : V::load_tail(x + j * C + h * W, len, minus_inf);
+          else
+            T[h][j] = V::set1(minus_inf);
+        }
       }
     }
     // class and target weight per lane; -1 and 0 for ignored rows and lanes past the end
     reg yv, wy;
     V::load_labels(index + r0, n, ignore, weights, yv, wy);
-    SHAPEGUARD_UNROLL(2)
-    for (std::size_t h = 0; h < R; ++h) V::transpose(T[h]);
+    if constexpr (!Columns) {
+      SHAPEGUARD_UNROLL(2)
+      for (std::size_t h = 0; h < R; ++h) V::transpose(T[h]);
+    }
 
     // the max, the target's logit, and with predictions the first class of the max (a strict
     // greater keeps the first of equal maxima and skips NaN, as max_ignore_nan does)
@@ -192,6 +215,21 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
           X_c = V::select(V::equal(yv, V::set1(float(c))), V::sub(g, hit_g), g);
         }
       }
+      if constexpr (Columns) {
+        float* out = p.grad + r0;
+        const std::size_t S = p.class_stride;
+        SHAPEGUARD_UNROLL(48)
+        for (std::size_t c = 0; c < R * W; ++c) {
+          if (c < C) {
+            // ignored rows get a zero gradient
+            const reg g = V::select(dead, V::zero(), T[c / W][c % W]);
+            if (n == W)
+              V::store(out + c * S, g);
+            else
+              V::store_tail(out + c * S, n, g);
+          }
+        }
+      } else {
       float* out = p.grad + r0 * C;
       SHAPEGUARD_UNROLL(2)
       for (std::size_t h = 0; h < R; ++h) {
@@ -207,6 +245,7 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
               V::store_tail(out + j * C + h * W, len, g);
           }
         }
+      }
       }
     }
   }
