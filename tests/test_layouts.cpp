@@ -468,6 +468,25 @@ TEST_CASE("an in-place gradient through a strided view", "[softmax]") {
   CHECK(agree(cs.logical(), g_plain, false));
 }
 
+TEST_CASE("column calls the vector lanes cannot hold go to the reference", "[softmax]") {
+  // class weights near float's largest value: the kernels hand such calls to the scalar
+  // reference, the column kernel too (through a row-major copy of its rows)
+  const std::array<std::size_t, 2> sizes{29, 6};
+  const auto x = random_logits(29 * 6, 12);
+  const auto y = random_labels(29, 6, 12);
+  std::vector<float> weights(6, 1e38f);
+  sg::ce_options o;
+  o.class_weights = weights;
+  std::vector<float> g_plain(x.size());
+  const float want = sg::softmax_cross_entropy(row_major<2>(x.data(), sizes), y,
+                                               row_major<2>(g_plain.data(), sizes), o);
+  REQUIRE(std::isfinite(want));
+  const auto xs = store(x, sizes, kind::left, 0.0f);
+  auto gs = store(std::vector<float>(x.size()), sizes, kind::left, 0.0f);
+  CHECK(sg::softmax_cross_entropy(xs.view(), y, gs.mutable_view(), o) == want);
+  CHECK(bits_equal(gs.logical(), g_plain));
+}
+
 // ---- what is refused -----------------------------------------------------------------------
 
 template <class F>
