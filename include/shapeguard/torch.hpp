@@ -119,6 +119,20 @@ auto from_torch(const at::Tensor& t) -> tensor_view<T, Extents, layout_stride> {
   return tensor_view<T, Extents, layout_stride>(static_cast<T*>(t.data_ptr()), e, strides);
 }
 
+/// A tensor passed where a view is: its element type and rank are known only at run time, so
+/// the call does not compile, and says what to write instead.
+template <>
+struct view_adapter<at::Tensor> {
+  template <class Tensor>
+  static auto view(Tensor&) {
+    static_assert(sizeof(Tensor) == 0,
+                  "shapeguard: a torch::Tensor's dtype and rank are known only at run time: "
+                  "view it with sg::from_torch<const float, 2>(t) (inputs) or "
+                  "sg::from_torch<float, 2>(t) (outputs), with its element type and rank");
+    return tensor_view<const float, dims<1>>();
+  }
+};
+
 /// The same with every extent dynamic.
 template <class T, std::size_t Rank>
 auto from_torch(const at::Tensor& t) -> tensor_view<T, dims<Rank>, layout_stride> {
