@@ -103,6 +103,42 @@ TEST_CASE("threads: one per 2^18 logits, at most the caller's, each block run on
   }
 }
 
+TEST_CASE("calls with threads > 1 reuse the pool's threads", "[threads]") {
+  // a training loop's per-batch calls: threads are started by the first call only
+  const std::size_t n = 256, c = 4096;  // 2^20 logits: 2 threads
+  std::vector<float> x(n * c, 0.5f), g(n * c);
+  std::vector<std::int64_t> y(n, 3);
+  sg::ce_options o;
+  o.threads = 2;
+  const float first =
+      sg::softmax_cross_entropy(matrix(x.data(), n, c), y, mutable_matrix(g.data(), n, c), o);
+  const std::size_t started = sd::block_pool::threads_started();
+  CHECK(started >= 1);
+  std::set<std::thread::id> ids;
+  for (int call = 0; call < 20; ++call) {
+    CHECK(sg::softmax_cross_entropy(matrix(x.data(), n, c), y, mutable_matrix(g.data(), n, c),
+                                    o) == first);
+    std::mutex m;
+    sd::for_each_block(4, 2, [&](std::size_t) {
+      const std::lock_guard lock(m);
+      ids.insert(std::this_thread::get_id());
+    });
+  }
+  CHECK(sd::block_pool::threads_started() == started);
+  CHECK(ids.size() == 2);  // the caller and the same one pool thread, every time
+
+  // calls from two threads at once: one holds the pool, the other starts threads of its own;
+  // both get the right answer
+  float a = 0, b = 0;
+  std::thread other([&] {
+    b = sg::softmax_cross_entropy(matrix(x.data(), n, c), y, o);
+  });
+  a = sg::softmax_cross_entropy(matrix(x.data(), n, c), y, o);
+  other.join();
+  CHECK(a == first);
+  CHECK(b == first);
+}
+
 TEST_CASE("every result is the same bit for bit on any thread count", "[threads]") {
   // Each problem holds enough logits for 8 threads (one per 2^18) and many blocks of rows:
   // short rows (the tiles), rows of a few registers, long rows.

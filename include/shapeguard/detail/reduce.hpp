@@ -5,9 +5,16 @@
 // count. The mean is formed by the caller, from this sum and its own denominator.
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <cstddef>
+#include <mutex>
 #include <thread>
 #include <vector>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>
+#endif
 
 namespace shapeguard::detail {
 
@@ -31,7 +38,105 @@ constexpr auto thread_count(std::size_t elements, std::size_t requested) noexcep
   return std::clamp<std::size_t>(elements / min_elements_per_thread, 1, requested);
 }
 
-/// Runs `block(b)` for b in [0, blocks), on `threads` threads (the caller's among them).
+/// The threads that run a call's blocks beside the caller's: started when a call first needs
+/// them and kept, so that a training loop's calls with `threads > 1` start no threads. One call
+/// uses them at a time; a call that finds them busy (another thread's call) starts its own, as
+/// does a process forked from the one that started them (its copy of the pool has no threads:
+/// it is left alone and a new one started).
+class block_pool {
+ public:
+  /// This process's pool.
+  static auto get() -> block_pool& {
+    static std::atomic<block_pool*> current{nullptr};
+    static std::mutex replacing;
+    block_pool* p = current.load(std::memory_order_acquire);
+    if (p == nullptr || p->owner_ != process_id()) {
+      const std::lock_guard lock(replacing);
+      p = current.load(std::memory_order_acquire);
+      if (p == nullptr || p->owner_ != process_id()) {
+        // never freed: a pool forked from another process holds threads that do not exist here
+        p = new block_pool();
+        current.store(p, std::memory_order_release);
+      }
+    }
+    return *p;
+  }
+
+  /// Runs run(t) for t in [0, threads), run(0) on the caller and the others on the pool's
+  /// threads, and returns when all have; false (nothing run) when another call holds the pool.
+  template <class F>
+  auto try_run(std::size_t threads, const F& run) -> bool {
+    std::unique_lock call(call_, std::try_to_lock);
+    if (!call.owns_lock()) return false;
+    {
+      const std::lock_guard lock(m_);
+      while (workers_.size() + 1 < threads) {
+        const std::size_t index = workers_.size() + 1;
+        workers_.emplace_back([this, index] { work(index); });
+        ++started_;
+      }
+      task_ = [](const void* f, std::size_t t) { (*static_cast<const F*>(f))(t); };
+      context_ = &run;
+      active_ = threads;
+      pending_ = threads - 1;
+      ++generation_;
+    }
+    wake_.notify_all();
+    run(0);
+    std::unique_lock lock(m_);
+    done_.wait(lock, [&] { return pending_ == 0; });
+    return true;
+  }
+
+  /// The threads this process's pools have started (for tests).
+  static auto threads_started() -> std::size_t { return started_.load(); }
+
+ private:
+  block_pool() : owner_(process_id()) {}
+
+  static auto process_id() -> long {
+#if defined(__unix__) || defined(__APPLE__)
+    return static_cast<long>(::getpid());
+#else
+    return 0;
+#endif
+  }
+
+  void work(std::size_t index) {
+    std::size_t seen = 0;
+    for (;;) {
+      void (*task)(const void*, std::size_t);
+      const void* context;
+      {
+        std::unique_lock lock(m_);
+        wake_.wait(lock, [&] { return generation_ != seen; });
+        seen = generation_;
+        if (index >= active_) continue;
+        task = task_;
+        context = context_;
+      }
+      task(context, index);
+      {
+        const std::lock_guard lock(m_);
+        --pending_;
+      }
+      done_.notify_one();
+    }
+  }
+
+  long owner_;
+  std::mutex call_;  // held by the call using the pool
+  std::mutex m_;     // guards what follows
+  std::condition_variable wake_, done_;
+  std::vector<std::thread> workers_;  // never joined: they live as long as the process
+  void (*task_)(const void*, std::size_t) = nullptr;
+  const void* context_ = nullptr;
+  std::size_t generation_ = 0, active_ = 0, pending_ = 0;
+  static inline std::atomic<std::size_t> started_{0};
+};
+
+/// Runs `block(b)` for b in [0, blocks), on `threads` threads (the caller's among them): on the
+/// pool's threads, or on threads of its own when another call holds them.
 template <class F>
 void for_each_block(std::size_t blocks, std::size_t threads, const F& block) {
   threads = std::min(threads, blocks);
@@ -43,9 +148,10 @@ void for_each_block(std::size_t blocks, std::size_t threads, const F& block) {
     for (std::size_t b = blocks * t / threads, e = blocks * (t + 1) / threads; b < e; ++b)
       block(b);
   };
-  std::vector<std::jthread> pool;
-  pool.reserve(threads - 1);
-  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(run, t);
+  if (block_pool::get().try_run(threads, run)) return;
+  std::vector<std::jthread> own;
+  own.reserve(threads - 1);
+  for (std::size_t t = 1; t < threads; ++t) own.emplace_back(run, t);
   run(0);
 }
 
