@@ -15,6 +15,11 @@
 #include <utility>
 #include <vector>
 
+#if defined(__unix__)
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
+
 #include <catch2/catch.hpp>
 
 namespace sg = shapeguard;
@@ -138,6 +143,31 @@ TEST_CASE("calls with threads > 1 reuse the pool's threads", "[threads]") {
   CHECK(a == first);
   CHECK(b == first);
 }
+
+#if defined(__unix__)
+TEST_CASE("a forked process starts a pool of its own", "[threads]") {
+  // a data loader forked from a trainer that already used the pool: the child's copy of the
+  // pool has no threads, and waiting on them would hang
+  const std::size_t n = 256, c = 4096;
+  std::vector<float> x(n * c, 0.25f);
+  std::vector<std::int64_t> y(n, 1);
+  sg::ce_options o;
+  o.threads = 2;
+  const float want = sg::softmax_cross_entropy(matrix(x.data(), n, c), y, o);
+  REQUIRE(sd::block_pool::threads_started() >= 1);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    alarm(60);  // a hang ends the child with SIGALRM, which the parent reports
+    const float got = sg::softmax_cross_entropy(matrix(x.data(), n, c), y, o);
+    _exit(got == want ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
+#endif
 
 TEST_CASE("every result is the same bit for bit on any thread count", "[threads]") {
   // Each problem holds enough logits for 8 threads (one per 2^18) and many blocks of rows:
