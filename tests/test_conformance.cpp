@@ -44,6 +44,11 @@
 // cases are the means whose denominator is 0. The gradient through tanh is the plain one times
 // 1 - tanh^2 <= 1, so the unit of the plain terms bounds it (with a z-loss, lse is the capped
 // logits').
+//
+// The group "classes_first" (its cases have a class_axis 1 record) stores logits, targets and
+// gradient in torch's own order [N, C, d...], with torch's cross_entropy applied directly on
+// it; they are passed as sg::class_axis<1> views of that storage (labels and per-sample losses
+// [N, d...], row-major).
 
 #include <shapeguard/shapeguard.hpp>
 
@@ -79,16 +84,25 @@ struct golden_case {
   double zloss = 0;  // ce_options::z_loss; the record is only written when it is not 0
   double soft_cap = 0;  // ce_options::soft_cap; the record is only written when it is not 0
   bool weighted = false;
+  bool classes_first = false;  // a class_axis 1 record: stored [N, C, d...], not classes last
   std::vector<float> weights;
   std::vector<double> logits, targets;
   std::vector<std::int64_t> labels;
   double loss = 0, unit = -1;
   std::vector<double> losses, grad;
 
-  [[nodiscard]] auto classes() const -> std::size_t { return shape.back(); }
+  [[nodiscard]] auto classes() const -> std::size_t {
+    return classes_first ? shape[1] : shape.back();
+  }
+  /// The labels' (per-sample losses') shape: the logits' without the class axis.
+  [[nodiscard]] auto batch() const -> std::vector<std::size_t> {
+    auto b = shape;
+    b.erase(b.begin() + std::ptrdiff_t(classes_first ? 1 : shape.size() - 1));
+    return b;
+  }
   [[nodiscard]] auto rows() const -> std::size_t {
     std::size_t n = 1;
-    for (std::size_t a = 0; a + 1 < shape.size(); ++a) n *= shape[a];
+    for (std::size_t d : batch()) n *= d;
     return n;
   }
 };
@@ -117,6 +131,10 @@ auto load(const std::string& group) -> std::vector<golden_case> {
       in >> c.source;
     } else if (key == "shape") {
       c.shape = parse_values<std::size_t>(in);
+    } else if (key == "class_axis") {
+      in >> word;
+      if (word != "1") throw std::runtime_error("unsupported class_axis " + word);
+      c.classes_first = true;
     } else if (key == "kind") {
       in >> c.kind;
     } else if (key == "reduction") {
@@ -221,6 +239,30 @@ auto make_view(T* data, const std::vector<std::size_t>& shape) {
   }(std::make_index_sequence<R>{});
 }
 
+/// The logits' (targets', gradient's) view: rank R, the classes last, or for a classes-first
+/// case (First) sg::class_axis<1> of the storage in torch's order [N, C, d...].
+template <class T, std::size_t R, bool First>
+auto class_view(T* data, const std::vector<std::size_t>& shape) {
+  if constexpr (First)
+    return sg::class_axis<1>(make_view<T, R>(data, shape));
+  else
+    return make_view<T, R>(data, shape);
+}
+
+/// Values of a classes-first case, [N, C, d...], with the classes last, [N, d..., C].
+template <class T>
+auto classes_last(const std::vector<std::size_t>& shape, const std::vector<T>& v)
+    -> std::vector<T> {
+  std::size_t s = 1;
+  for (std::size_t a = 2; a < shape.size(); ++a) s *= shape[a];
+  std::vector<T> out(v.size());
+  for (std::size_t n = 0; n < shape[0]; ++n)
+    for (std::size_t c = 0; c < shape[1]; ++c)
+      for (std::size_t p = 0; p < s; ++p)
+        out[(n * s + p) * shape[1] + c] = v[(n * shape[1] + c) * s + p];
+  return out;
+}
+
 template <class To, class From>
 auto convert(const std::vector<From>& v) -> std::vector<To> {
   std::vector<To> out(v.size());
@@ -235,14 +277,15 @@ auto to_double(const std::vector<T>& v) -> std::vector<double> {
 
 // ---- running one case ------------------------------------------------------------------------
 
-/// Runs every call form for one label variant, with logits of type T and rank R.
-template <class T, std::size_t R, class Labels>
+/// Runs every call form for one label variant, with logits of type T and rank R (First: stored
+/// classes first, passed through sg::class_axis<1>).
+template <class T, std::size_t R, bool First = false, class Labels>
 void run_forms(const golden_case& gc, const Labels& labels, const std::string& variant,
                error_stats& st) {
   const tolerance tol = std::is_same_v<T, double> ? double_tolerance : float_tolerance;
   const auto nan = std::numeric_limits<T>::quiet_NaN();
   const std::vector<T> x = convert<T>(gc.logits);
-  const auto xv = make_view<const T, R>(x.data(), gc.shape);
+  const auto xv = class_view<const T, R, First>(x.data(), gc.shape);
 
   sg::ce_options o;
   o.reduction = gc.reduction;
@@ -273,9 +316,9 @@ void run_forms(const golden_case& gc, const Labels& labels, const std::string& v
     auto form = [&](const char* name) { return std::string(name) + suffix; };
     std::vector<T> g(x.size(), nan);
     std::vector<T> in_place = x;  // the gradient overwrites the logits
-    const auto gv = make_view<T, R>(g.data(), gc.shape);
-    const auto in_place_x = make_view<const T, R>(in_place.data(), gc.shape);
-    const auto in_place_g = make_view<T, R>(in_place.data(), gc.shape);
+    const auto gv = class_view<T, R, First>(g.data(), gc.shape);
+    const auto in_place_x = class_view<const T, R, First>(in_place.data(), gc.shape);
+    const auto in_place_g = class_view<T, R, First>(in_place.data(), gc.shape);
     if (gc.reduction != sg::reduction::none) {
       const T loss = sg::softmax_cross_entropy(xv, labels, o);
       check(form("loss").c_str(), {double(loss)}, std::nullopt);
@@ -288,13 +331,14 @@ void run_forms(const golden_case& gc, const Labels& labels, const std::string& v
       // which test_predictions.cpp holds to its own reference
       if (gc.soft_cap == 0) {
         std::vector<std::int64_t> pred(gc.rows(), -9);
-        const auto pv = make_view<std::int64_t, R - 1>(pred.data(), gc.shape);
+        const auto pv = make_view<std::int64_t, R - 1>(pred.data(), gc.batch());
         const T loss_pred = sg::softmax_cross_entropy(xv, labels, gv, sg::predictions(pv), o);
         check(form("loss, grad and predictions").c_str(), {double(loss_pred)}, to_double(g));
         std::size_t wrong = 0;
         const std::size_t C = gc.classes();
+        const std::vector<T> last = gc.classes_first ? classes_last(gc.shape, x) : x;
         for (std::size_t i = 0; i < gc.rows(); ++i) {
-          const T* row = x.data() + i * C;
+          const T* row = last.data() + i * C;
           std::int64_t want = std::max_element(row, row + C) - row;
           bool undefined = true;
           for (std::size_t c = 0; c < C; ++c) {
@@ -311,7 +355,7 @@ void run_forms(const golden_case& gc, const Labels& labels, const std::string& v
     } else {
       // every output starts as NaN, so an entry left unwritten fails
       std::vector<T> losses(gc.rows(), nan);
-      const auto lv = make_view<T, R - 1>(losses.data(), gc.shape);
+      const auto lv = make_view<T, R - 1>(losses.data(), gc.batch());
       sg::softmax_cross_entropy(xv, labels, sg::per_sample(lv), o);
       check(form("per-sample").c_str(), to_double(losses), std::nullopt);
       std::fill(losses.begin(), losses.end(), nan);
@@ -332,15 +376,17 @@ auto fits(const std::vector<std::int64_t>& labels) -> bool {
 
 /// Class indices of type L, as a view; also as a std::vector (rank 1) and wrapped with
 /// sg::class_indices when `all_forms`.
-template <class T, std::size_t R, class L>
+template <class T, std::size_t R, class L, bool First = false>
 void run_indices(const golden_case& gc, const char* type, bool all_forms, error_stats& st) {
   if (!fits<L>(gc.labels)) return;
   const std::vector<L> y = convert<L>(gc.labels);
-  const auto yv = make_view<const L, R - 1>(y.data(), gc.shape);
-  run_forms<T, R>(gc, yv, std::string(type) + " view", st);
+  const auto yv = make_view<const L, R - 1>(y.data(), gc.batch());
+  run_forms<T, R, First>(gc, yv, std::string(type) + " view", st);
   if (!all_forms) return;
-  run_forms<T, R>(gc, sg::class_indices(yv), std::string("sg::class_indices(") + type + ")", st);
-  if constexpr (R == 2) run_forms<T, R>(gc, y, std::string("std::vector<") + type + ">", st);
+  run_forms<T, R, First>(gc, sg::class_indices(yv),
+                         std::string("sg::class_indices(") + type + ")", st);
+  if constexpr (R == 2)
+    run_forms<T, R, First>(gc, y, std::string("std::vector<") + type + ">", st);
 }
 
 /// The case's per-class target rows as type U (one-hot rows from the labels for kind onehot).
@@ -371,7 +417,7 @@ void run_single_class(const golden_case& gc, error_stats& st) {
   };
   INFO(gc.name);
   if (gc.kind == "indices") {
-    const auto y = make_view<const std::int64_t, R - 1>(gc.labels.data(), gc.shape);
+    const auto y = make_view<const std::int64_t, R - 1>(gc.labels.data(), gc.batch());
     CHECK(raised(y) == sg::error_kind::single_class);
     CHECK(sg::try_check(xv, y).kind() == sg::error_kind::single_class);
   } else {
@@ -382,8 +428,26 @@ void run_single_class(const golden_case& gc, error_stats& st) {
   ++st.single_class;
 }
 
+/// A classes-first case (validate: rank >= 2, C > 1, indices or probs): int64 and uint8 class
+/// indices, double and float probability rows, through sg::class_axis<1>.
+template <class T, std::size_t R>
+void run_classes_first(const golden_case& gc, error_stats& st) {
+  if (gc.kind == "indices") {
+    run_indices<T, R, std::int64_t, true>(gc, "int64", false, st);
+    run_indices<T, R, std::uint8_t, true>(gc, "uint8", false, st);
+  } else {
+    const auto f = convert<float>(gc.targets);
+    run_forms<T, R, true>(gc, class_view<const double, R, true>(gc.targets.data(), gc.shape),
+                          "class_axis<1>(double rows)", st);
+    run_forms<T, R, true>(gc, class_view<const float, R, true>(f.data(), gc.shape),
+                          "class_axis<1>(float rows)", st);
+  }
+}
+
 template <class T, std::size_t R>
 void run_case(const golden_case& gc, error_stats& st) {
+  if constexpr (R >= 2)
+    if (gc.classes_first) return run_classes_first<T, R>(gc, st);
   if (gc.classes() == 1) return run_single_class<T, R>(gc, st);
   // Rank 2 gets every label type and form; the other ranks (whose label handling is the same
   // code) the main ones, to keep the build short.
@@ -457,6 +521,8 @@ void validate(const golden_case& gc) {
   REQUIRE(gc.soft_cap >= 0);
   if (gc.reduction == sg::reduction::none) REQUIRE(gc.losses.size() == gc.rows());
   REQUIRE(gc.grad.size() == gc.logits.size());
+  if (gc.classes_first)
+    REQUIRE((gc.shape.size() >= 2 && gc.classes() > 1 && gc.kind != "onehot"));
 }
 
 void run_group(const std::string& group, std::size_t min_cases) {
@@ -557,6 +623,30 @@ TEST_CASE("conformance: soft-capping with every option (torch cross_entropy of s
   for (const char* group : {"options", "classes", "hard", "edge", "zloss"})
     for (const auto& gc : load(group)) others_with_cap += gc.soft_cap != 0;
   CHECK(others_with_cap == 0);
+}
+
+TEST_CASE("conformance: torch's [N, C], [N, C, L], [N, C, H, W] through sg::class_axis<1>",
+          "[conformance]") {
+  run_group("classes_first", 60);
+  // every case of the group is stored classes first (a class_axis record read as absent would
+  // run them classes last), of every rank and kind; the other groups none
+  std::set<std::size_t> ranks;
+  std::set<std::string> kinds, reductions;
+  std::size_t last = 0;
+  for (const auto& gc : load("classes_first")) {
+    last += !gc.classes_first;
+    ranks.insert(gc.shape.size());
+    kinds.insert(gc.kind);
+    reductions.insert(std::string(sg::to_string(gc.reduction)));
+  }
+  CHECK(last == 0);
+  CHECK(ranks == std::set<std::size_t>{2, 3, 4});
+  CHECK(kinds == std::set<std::string>{"indices", "probs"});
+  CHECK(reductions == std::set<std::string>{"mean", "sum", "none"});
+  std::size_t others_first = 0;
+  for (const char* group : {"options", "classes", "hard", "edge", "zloss", "softcap"})
+    for (const auto& gc : load(group)) others_first += gc.classes_first;
+  CHECK(others_first == 0);
 }
 
 TEST_CASE("conformance: the golden files cover what the contract promises", "[conformance]") {

@@ -20,7 +20,13 @@
 #     # comment lines (the header: this command, the torch version)
 #     case <name>
 #     source torch|masked
-#     shape <d0> ... <dk>          logits shape, class axis last (torch's class axis is moved)
+#     shape <d0> ... <dk>          logits shape, class axis last (torch's class axis is moved),
+#                                  except with a class_axis record
+#     class_axis 1                 only in group "classes_first": logits, targets and gradient
+#                                  are stored in torch's own order [N, C, d1, ..., dk] (shape
+#                                  too), labels and per-sample losses [N, d1, ..., dk]; their
+#                                  values are torch's cross_entropy applied directly on that
+#                                  order (cross-checked against the class-last computation)
 #     kind indices|onehot|probs    indices: class indices; onehot: the class indices given as
 #                                  one-hot rows; probs: probability rows
 #     reduction mean|sum|none
@@ -117,6 +123,7 @@ class Case:
     def __init__(self, name, shape, kind, reduction, logits, labels=None, targets=None,
                  ignore_index=-100, smoothing=0.0, weights=None, zloss=0.0, softcap=0.0):
         self.name = name
+        self.class_axis = None  # 1: written in torch's [N, C, d...] order (classes_first_cases)
         self.shape = tuple(shape)
         self.kind = kind
         self.reduction = reduction
@@ -279,11 +286,42 @@ def solve(case):
     return "masked", m_out, m_grad
 
 
+def classes_first(a):
+    """Values [N, d1, ..., dk, C] in torch's order [N, C, d1, ..., dk], contiguous."""
+    return np.ascontiguousarray(np.moveaxis(a, -1, 1))
+
+
+def torch_classes_first(case):
+    """torch.nn.functional.cross_entropy in float64 applied directly on logits (and per-class
+    targets) stored in torch's order [N, C, d...]; the gradient in that order."""
+    x = torch.tensor(classes_first(case.logits), requires_grad=True)
+    tgt = torch.tensor(case.labels if case.kind == "indices" else classes_first(case.targets))
+    w = None if case.weights is None else torch.tensor(case.weights)
+    out = F.cross_entropy(x, tgt, weight=w, ignore_index=case.ignore_index,
+                          reduction=case.reduction, label_smoothing=case.smoothing)
+    (out.sum() if case.reduction == "none" else out).backward()
+    return out.detach().numpy().copy(), x.grad.numpy().copy()
+
+
 def write_case(f, case):
     source, out, grad = solve(case)
+    shape, logits, targets = case.shape, case.logits, case.targets
+    if case.class_axis == 1:
+        # torch's own order: its result there must be the class-last one (solve)
+        assert len(shape) >= 2 and source == "torch", case.name
+        assert case.kind in ("indices", "probs") and case.zloss == 0 and case.softcap == 0
+        t_out, t_grad = torch_classes_first(case)
+        assert np.allclose(t_out, out, rtol=1e-13, atol=1e-15), case.name
+        assert np.allclose(t_grad, classes_first(grad), rtol=1e-13, atol=1e-15), case.name
+        out, grad = t_out, t_grad
+        shape = (shape[0], shape[-1]) + shape[1:-1]
+        logits = classes_first(logits)
+        targets = None if targets is None else classes_first(targets)
     f.write("case %s\n" % case.name)
     f.write("source %s\n" % source)
-    f.write("shape %s\n" % " ".join(str(d) for d in case.shape))
+    f.write("shape %s\n" % " ".join(str(d) for d in shape))
+    if case.class_axis is not None:
+        f.write("class_axis %d\n" % case.class_axis)
     f.write("kind %s\n" % case.kind)
     f.write("reduction %s\n" % case.reduction)
     f.write("ignore_index %d\n" % case.ignore_index)
@@ -296,9 +334,9 @@ def write_case(f, case):
         f.write("weights -\n")
     else:
         f.write("weights %s\n" % " ".join(hexf(v) for v in case.weights))
-    f.write("logits %s\n" % " ".join(hexf(v) for v in case.logits.reshape(-1)))
+    f.write("logits %s\n" % " ".join(hexf(v) for v in logits.reshape(-1)))
     if case.kind == "probs":
-        f.write("targets %s\n" % " ".join(hexf(v) for v in case.targets.reshape(-1)))
+        f.write("targets %s\n" % " ".join(hexf(v) for v in targets.reshape(-1)))
     else:
         f.write("labels %s\n" % " ".join(str(int(v)) for v in case.labels.reshape(-1)))
     if case.reduction == "none":
@@ -870,6 +908,49 @@ def softcap_cases():
     return cases
 
 
+CLASSES_FIRST_COUNTS = (2, 3, 5, 8, 10, 17, 21, 33)
+
+
+def classes_first_cases():
+    """Logits in torch's [N, C], [N, C, L] and [N, C, H, W] order (class axis 1), written
+    so: class indices (some rows ignored) and probability targets, every reduction, class
+    weights, label smoothing; class counts that end vector tiles and tails, L in 1..13, H and W
+    in 1..7. Drawn class-last as the other groups (Case), written in torch's order."""
+    inp = Inputs(7 + SEED_OFFSET)  # a generator of its own: the other groups' draws stay
+    cases = []
+    k = 0
+    for C in CLASSES_FIRST_COUNTS:
+        for form in (2, 3, 4):
+            for kind in ("indices", "probs"):
+                for v in range(2):
+                    # rotations that shift with C (k // 12, k // 24), so that every form and
+                    # kind meets every reduction, ignore_index, and weights and none
+                    reduction = REDUCTIONS[(k + k // 12) % 3]
+                    weighted = (v + k // 4 + k // 24) % 2 == 1
+                    eps = SMOOTHINGS[1 + (k // 2 + k // 24) % 3] if v else 0.0
+                    ignore = ("default", "inrange", "minus1", "none")[(k // 2 + k // 12) % 4] \
+                        if kind == "indices" else "none"
+                    n_min = 2 if ignore != "none" else 1  # a counted row and an ignored one
+                    if form == 2:
+                        batch = (int(inp.rng.integers(n_min, 9)),)
+                    elif form == 3:
+                        batch = (int(inp.rng.integers(n_min, 4)), int(inp.rng.integers(1, 14)))
+                    else:
+                        batch = (int(inp.rng.integers(n_min, 4)), int(inp.rng.integers(1, 8)),
+                                 int(inp.rng.integers(1, 8)))
+                    torch_shape = (batch[0], C) + batch[1:]
+                    name = "cf_%s_%s_%s_%s_eps%s_ign-%s" % (
+                        "x".join(map(str, torch_shape)), kind, reduction,
+                        "w" if weighted else "now", eps, ignore)
+                    case = make_case(inp, name, batch + (C,), kind, reduction, ignore, eps,
+                                     weighted, scale=float(1 + k % 4),
+                                     sparse_targets=0.5 * (k % 2))
+                    case.class_axis = 1
+                    cases.append(case)
+                    k += 1
+    return cases
+
+
 GROUPS = {
     "options": options_cases,
     "classes": classes_cases,
@@ -877,6 +958,7 @@ GROUPS = {
     "edge": edge_cases,
     "zloss": zloss_cases,
     "softcap": softcap_cases,
+    "classes_first": classes_first_cases,
 }
 
 
