@@ -6,19 +6,21 @@
 // Each part is skipped where what it needs is not found.
 #include <shapeguard/shapeguard.hpp>
 
+// libtorch's headers come before Catch: libtorch's logging defines a CHECK macro of its own,
+// which is removed here so that Catch's is the one the tests use
 #if SHAPEGUARD_TEST_LIBTORCH
-// before Catch: libtorch's logging defines a CHECK macro of its own, which Catch's replaces
 #include <ATen/ATen.h>
-#undef CHECK
 #endif
+#if __has_include(<c10/util/BFloat16.h>)
+#include <shapeguard/torch.hpp>
+#endif
+#undef CHECK
 
 #include <catch2/catch.hpp>
 
 #include "skip.hpp"
 
 #if __has_include(<c10/util/BFloat16.h>)
-#include <shapeguard/torch.hpp>
-
 #include "foreign16.hpp"
 
 namespace sg = shapeguard;
