@@ -25,7 +25,8 @@
 namespace shapeguard {
 namespace detail {
 
-/// Integer labels are handed to the kernels as float targets, this many at a time.
+/// Integer labels are handed to the kernels as float targets, and strided views copied, this
+/// many elements at a time; every path sums the loss per chunk of this many.
 inline constexpr std::size_t sigmoid_decode_chunk = 4096;
 
 /// Solves a checked sigmoid call: the sum of the elements' losses, with the gradient (if any)
@@ -69,10 +70,16 @@ auto solve_sigmoid(const LogitsView& logits, const LabelsView& labels, const Out
         if constexpr (Outputs::has_losses) p.losses = out.losses.data() + e;
       }
     };
+    // Every path sums the kernel's results a chunk at a time, so that the loss has the same
+    // bits whatever the views' layouts and the labels' type.
     if constexpr (in_place && std::is_floating_point_v<Y>) {
-      at(first, n);
-      p.targets = labels.data() + first;
-      return kernel(p);
+      double total = 0;
+      for (std::size_t i = 0; i < n; i += sigmoid_decode_chunk) {
+        at(first + i, std::min(sigmoid_decode_chunk, n - i));
+        p.targets = labels.data() + first + i;
+        total += kernel(p);
+      }
+      return total;
     } else {
       // integer labels (already checked to be 0 or 1: exact as float) as float targets, and
       // views of other layouts, a chunk at a time
