@@ -170,6 +170,36 @@ inline auto column_kernel_for(isa a, std::size_t classes) noexcept -> rows_kerne
   }
 }
 
+template <class T>
+using slice_stats_fn = void (*)(const slice_problem<T>&);
+template <class T>
+using slice_finish_fn = double (*)(const slice_problem<T>&);
+
+/// The two phases of the vocabulary-parallel loss (slices.hpp) on set `a`, or nulls like
+/// index_kernel_for.
+template <class T>
+struct slice_phases {
+  slice_stats_fn<T> stats = nullptr;
+  slice_finish_fn<T> finish = nullptr;
+};
+template <class T>
+auto slice_phases_for(isa a) noexcept -> slice_phases<T> {
+  switch (a) {
+    case isa::scalar: return {&scalar_slice_stats<T>, &scalar_slice_finish<T>};
+#if SHAPEGUARD_SIMD_X86
+    case isa::avx2:
+      return {&avx2_kernel::slice_stats_phase<T>, &avx2_kernel::slice_finish_phase<T>};
+    case isa::avx512:
+      return {&avx512_kernel::slice_stats_phase<T>, &avx512_kernel::slice_finish_phase<T>};
+#endif
+#if SHAPEGUARD_SIMD_NEON
+    case isa::neon:
+      return {&neon_kernel::slice_stats_phase<T>, &neon_kernel::slice_finish_phase<T>};
+#endif
+    default: return {};
+  }
+}
+
 /// The kernels of the active set.
 template <class T>
 auto index_kernel() -> rows_kernel_fn<T> {
@@ -185,6 +215,10 @@ auto sigmoid_kernel() -> sigmoid_kernel_fn<T, U> {
 }
 inline auto column_kernel(std::size_t classes) -> rows_kernel_fn<float> {
   return column_kernel_for(active_isa(), classes);
+}
+template <class T>
+auto slice_phases_active() -> slice_phases<T> {
+  return slice_phases_for<T>(active_isa());
 }
 
 }  // namespace shapeguard::detail

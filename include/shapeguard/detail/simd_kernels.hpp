@@ -13,6 +13,7 @@
 #include "row_stats.hpp"
 #include "rows.hpp"
 #include "scalar_kernel.hpp"
+#include "slices.hpp"
 #include "targets.hpp"
 #include "simd/avx2.hpp"
 #include "simd/avx512.hpp"

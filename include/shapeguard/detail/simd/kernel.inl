@@ -2,8 +2,9 @@
 // math.inl (exp, log, log1p), targets.inl (the target policies in lanes), row_stats.inl (a
 // row's max and sums, block by block, rebased as the max grows), finish.inl (the gradient
 // from the statistics), tiles.inl (short rows, every phase in lanes), sigmoid.inl (the
-// sigmoid loss, whose every element is its own problem) and soft_cap.inl (soft-capping, a
-// phase before and after the kernel of the capped logits).
+// sigmoid loss, whose every element is its own problem), soft_cap.inl (soft-capping, a
+// phase before and after the kernel of the capped logits) and slices.inl (the two phases of the
+// vocabulary-parallel loss, from the same passes).
 // This file puts the softmax phases together for a target policy P (targets.inl): rows of one
 // register, longer rows, and the entry points for class-index and per-class-target rows, which
 // choose P.
@@ -380,6 +381,8 @@ SHAPEGUARD_SIMD_FN auto dense_rows(const rows_problem<T, U>& p) -> double {
   if (p.weights) return solve<T, dense_target<T, U, true>>(p);
   return solve<T, dense_target<T, U, false>>(p);
 }
+
+#include "slices.inl"
 
 #undef SHAPEGUARD_SIMD_FN
 #undef SHAPEGUARD_SIMD_IN
