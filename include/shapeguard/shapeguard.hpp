@@ -16,3 +16,4 @@
 #include "sigmoid_cross_entropy.hpp"
 #include "softmax_cross_entropy.hpp"
 #include "tensor_view.hpp"
+#include "vocab_parallel.hpp"

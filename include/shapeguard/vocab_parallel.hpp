@@ -252,7 +252,8 @@ void vocab_stats_views(const X& x, const Y& y, const vocab_slice& slice,
 }
 
 /// The reduction's divisor from the whole rows' statistics: the sum of the labels' weights over
-/// the rows not ignored with class weights, else their count; or the caller's.
+/// the rows not ignored (each label's weight comes from the one slice that holds it, 1 without
+/// class weights: the count of those rows), the same on every process; or the caller's.
 inline auto vocab_denominator(std::span<const slice_stats> combined,
                               const std::vector<std::int64_t>& index, std::int64_t ignore,
                               const ce_options& o) -> double {
@@ -260,7 +261,7 @@ inline auto vocab_denominator(std::span<const slice_stats> combined,
   if (o.denominator > 0) return o.denominator;
   double d = 0;
   for (std::size_t i = 0; i < index.size(); ++i)
-    if (index[i] != ignore) d += o.class_weights.empty() ? 1.0 : combined[i].target_weight;
+    if (index[i] != ignore) d += combined[i].target_weight;
   return d;
 }
 
@@ -279,39 +280,42 @@ auto vocab_finish_views(const X& x, const Y& y, const vocab_slice& slice,
   const std::int64_t ignore = vocab_labels(y.view, o.ignore_index, index);
   const double denominator = vocab_denominator(combined, index, ignore, o);
   const double scale = denominator > 0 ? 1.0 / denominator : 0.0;
-  slice_problem<T> base = vocab_problem(x.data(), C, slice, o);
-  base.grad_scale = o.reduction == reduction::mean ? scale : 1.0;
-  const auto phase = slice_phases_active<T>().finish;
-  std::vector<T> losses;
-  std::vector<std::int64_t> predicted;
-  if constexpr (Outputs::has_losses) losses.resize(rows);
-  if constexpr (Outputs::has_predictions) predicted.resize(rows);
-  reduce_rows(rows, C, o.threads, [&](std::size_t r0, std::size_t n) {
-    slice_problem<T> p = base;
-    p.logits = x.data() + r0 * C;
-    if constexpr (Outputs::has_grad) p.grad = out.grad.data() + r0 * C;
-    if constexpr (Outputs::has_losses) p.losses = losses.data() + r0;
-    if constexpr (Outputs::has_predictions) p.predictions = predicted.data() + r0;
-    p.rows = n;
-    p.index = index.data() + r0;
-    p.ignore_index = ignore;
-    p.combined = combined.data() + r0;
-    return phase(p);
-  });
-  if constexpr (Outputs::has_losses) scatter(losses.data(), 0, rows, out.losses);
+  if constexpr (Outputs::has_grad) {
+    slice_problem<T> base = vocab_problem(x.data(), C, slice, o);
+    base.grad_scale = o.reduction == reduction::mean ? scale : 1.0;
+    const auto phase = slice_phases_active<T>().finish;
+    reduce_rows(rows, C, o.threads, [&](std::size_t r0, std::size_t n) {
+      slice_problem<T> p = base;
+      p.logits = x.data() + r0 * C;
+      p.grad = out.grad.data() + r0 * C;
+      p.rows = n;
+      p.index = index.data() + r0;
+      p.ignore_index = ignore;
+      p.combined = combined.data() + r0;
+      phase(p);
+      return 0.0;
+    });
+  }
+  // losses and predictions from the whole rows' statistics alone, in row order: the same bits
+  // on every process, whatever its slice
+  if constexpr (Outputs::has_losses) {
+    std::vector<T> losses(rows);
+    for (std::size_t i = 0; i < rows; ++i)
+      losses[i] = index[i] != ignore ? T(slice_row_loss(combined[i], o.z_loss)) : T(0);
+    scatter(losses.data(), 0, rows, out.losses);
+  }
   if constexpr (Outputs::has_predictions) {
     using E = typename decltype(out.predictions.view)::value_type;
-    std::vector<E> as_e(predicted.begin(), predicted.end());
-    scatter(as_e.data(), 0, rows, out.predictions.view);
-    if (out.predictions.correct) {
-      std::size_t right = 0;
-      for (std::size_t i = 0; i < rows; ++i)
-        right += index[i] != ignore && predicted[i] == index[i];
-      *out.predictions.correct = right;
+    std::vector<E> predicted(rows);
+    std::size_t right = 0;
+    for (std::size_t i = 0; i < rows; ++i) {
+      const std::int64_t v = index[i] != ignore ? slice_row_prediction(combined[i]) : -1;
+      predicted[i] = E(v);
+      right += v >= 0 && v == index[i];
     }
+    scatter(predicted.data(), 0, rows, out.predictions.view);
+    if (out.predictions.correct) *out.predictions.correct = right;
   }
-  // the loss from the whole rows' statistics alone, in row order: the same bits on every
-  // process, whatever its slice
   if constexpr (!Outputs::has_losses) {
     double total = 0;
     for (std::size_t i = 0; i < rows; ++i)

@@ -173,7 +173,7 @@ inline auto column_kernel_for(isa a, std::size_t classes) noexcept -> rows_kerne
 template <class T>
 using slice_stats_fn = void (*)(const slice_problem<T>&);
 template <class T>
-using slice_finish_fn = double (*)(const slice_problem<T>&);
+using slice_finish_fn = void (*)(const slice_problem<T>&);
 
 /// The two phases of the vocabulary-parallel loss (slices.hpp) on set `a`, or nulls like
 /// index_kernel_for.

@@ -46,6 +46,12 @@ inline auto combine(const row_stats& x, const row_stats& y) -> row_stats {
   const row_stats& lo = x.m >= y.m ? y : x;
   if (lo.m == -std::numeric_limits<double>::infinity() && lo.sums.s == 0 && lo.sums.a == 0)
     return {hi.m, {hi.sums.s, hi.sums.gap + lo.sums.gap, hi.sums.a}};
+  // one reference (two slices without a number above -inf among them): nothing to rebase
+  if (lo.m == hi.m) {
+    row_stats out{hi.m, hi.sums};
+    out.sums += lo.sums;
+    return out;
+  }
   row_stats out{hi.m, hi.sums};
   out.sums += rebased(lo.sums, lo.m, hi.m, lo.sums.a);
   return out;

@@ -4,9 +4,10 @@
 //   statistics: each row's slice_stats over the slice (row_stats.hpp: the max m, s, gap and
 //               A = sum a_c relative to m; the target's weight; the first argmax), which
 //               combine() merges, slice by slice and in any grouping, into the whole row's;
-//   finish:     from the whole row's statistics, the loss (A log s + gap + z lse^2, the same
-//               on every slice) and the slice's part of the gradient,
-//               grad_c = scale ((A + 2 z lse) exp(x_c - m) / s - a_c).
+//   finish:     from the whole row's statistics, the slice's part of the gradient,
+//               grad_c = scale ((A + 2 z lse) exp(x_c - m) / s - a_c); the loss
+//               (A log s + gap + z lse^2) and the prediction come from the statistics alone,
+//               outside the kernels, so that every slice computes the same bits.
 // Coefficients are rows.hpp's with C the total class count: a_c = keep w_y [c == y] + spread w_c,
 // keep = 1 - eps, spread = eps / total_classes, w the slice's own class weights.
 // This header holds the problem both phases solve and their scalar reference; the vector
@@ -66,9 +67,7 @@ namespace detail {
 template <class T>
 struct slice_problem {
   const T* logits = nullptr;  // rows x classes, row-major: the slice of each row
-  T* grad = nullptr;          // finish: rows x classes, or null; may equal logits (in place)
-  T* losses = nullptr;        // finish: rows, or null
-  std::int64_t* predictions = nullptr;  // finish: rows, or null
+  T* grad = nullptr;          // finish: rows x classes; may equal logits (in place)
   const std::int64_t* index = nullptr;  // the class of each row, in [0, total_classes)
   std::int64_t ignore_index = -100;
   const float* weights = nullptr;  // the slice's classes' weights, or null
@@ -124,7 +123,8 @@ auto slice_row_stats(const slice_problem<T>& p, std::size_t i, double m, std::in
 }
 
 /// Row i's loss from the whole row's statistics: A log s + gap + z lse^2, NaN when the row
-/// holds no number above -inf. The same expression as simd::loss_batch.
+/// holds no number above -inf. Not called from the vector kernels, whose function attributes
+/// may let the compiler contract it into other bits.
 inline auto slice_row_loss(const slice_stats& st, double z) -> double {
   if (st.max == -std::numeric_limits<double>::infinity())
     return std::numeric_limits<double>::quiet_NaN();
@@ -175,42 +175,30 @@ void scalar_slice_stats(const slice_problem<T>& p) {
   }
 }
 
-/// The finish phase, in double: the slice's gradient, the losses and predictions from
-/// p.combined; returns the sum of the rows' losses.
+/// The finish phase, in double: the slice's gradient from p.combined (ignored rows: 0).
 template <class T>
-auto scalar_slice_finish(const slice_problem<T>& p) -> double {
+void scalar_slice_finish(const slice_problem<T>& p) {
   const std::size_t C = p.classes;
   const index_coeffs k = p.coeffs();
   const double scale = p.grad_scale;
-  double total = 0;
   for (std::size_t i = 0; i < p.rows; ++i) {
-    T* g = p.grad ? p.grad + i * C : nullptr;
+    T* g = p.grad + i * C;
     if (p.index[i] == p.ignore_index) {
-      if (g)
-        for (std::size_t c = 0; c < C; ++c) g[c] = T(0);
-      if (p.losses) p.losses[i] = T(0);
-      if (p.predictions) p.predictions[i] = -1;
+      for (std::size_t c = 0; c < C; ++c) g[c] = T(0);
       continue;
     }
     const slice_stats& st = p.combined[i];
-    const double loss = slice_row_loss(st, p.z_loss);
-    if (g) {
-      const T* x = p.logits + i * C;
-      const std::int64_t y = p.local_target(i);
-      const bool undefined = st.max == -std::numeric_limits<double>::infinity();
-      const double ratio =
-          scale * (st.coeff + z_grad(p.z_loss, st.max, st.sum_exp)) / st.sum_exp;
-      for (std::size_t c = 0; c < C; ++c) {
-        const double a = (std::int64_t(c) == y ? k.keep * p.weight(c) : 0.0) + k.spread * p.weight(c);
-        g[c] = undefined ? std::numeric_limits<T>::quiet_NaN()
-                         : T(ratio * std::exp(double(x[c]) - st.max) - scale * a);
-      }
+    const T* x = p.logits + i * C;
+    const std::int64_t y = p.local_target(i);
+    const bool undefined = st.max == -std::numeric_limits<double>::infinity();
+    const double ratio = scale * (st.coeff + z_grad(p.z_loss, st.max, st.sum_exp)) / st.sum_exp;
+    for (std::size_t c = 0; c < C; ++c) {
+      const double a =
+          (std::int64_t(c) == y ? k.keep * p.weight(c) : 0.0) + k.spread * p.weight(c);
+      g[c] = undefined ? std::numeric_limits<T>::quiet_NaN()
+                       : T(ratio * std::exp(double(x[c]) - st.max) - scale * a);
     }
-    if (p.losses) p.losses[i] = T(loss);
-    if (p.predictions) p.predictions[i] = slice_row_prediction(st);
-    total += loss;
   }
-  return total;
 }
 
 }  // namespace detail

@@ -44,7 +44,7 @@ SHAPEGUARD_SIMD_FN void slice_stats_rows(const slice_problem<T>& p) {
 }
 
 template <class T, class P>
-SHAPEGUARD_SIMD_FN auto slice_finish_rows(const slice_problem<T>& p) -> double {
+SHAPEGUARD_SIMD_FN void slice_finish_rows(const slice_problem<T>& p) {
   using V = typename vec_for<T>::type;
   using F = typename V::value_type;
   const std::size_t C = p.classes;
@@ -52,37 +52,25 @@ SHAPEGUARD_SIMD_FN auto slice_finish_rows(const slice_problem<T>& p) -> double {
   const double scale = p.grad_scale;
   const float* w = P::weighted ? p.weights : nullptr;
   const F keep_g = F(scale * k.keep), spread_g = F(scale * k.spread);
-  double total = 0;
   for (std::size_t i = 0; i < p.rows; ++i) {
-    T* g = p.grad ? p.grad + i * C : nullptr;
+    T* g = p.grad + i * C;
     if (p.index[i] == p.ignore_index) {
-      if (g) fill_row<V>(g, C, 0);
-      if (p.losses) p.losses[i] = T(0);
-      if (p.predictions) p.predictions[i] = -1;
+      fill_row<V>(g, C, 0);
       continue;
     }
     const slice_stats& st = p.combined[i];
-    const double loss = slice_row_loss(st, p.z_loss);
-    if (g) {
-      const T* x = p.logits + i * C;
-      if (st.max == -std::numeric_limits<double>::infinity()) {
-        fill_row<V>(g, C, std::numeric_limits<F>::quiet_NaN());
-      } else {
-        const std::int64_t y = p.local_target(i);
-        const double xy = y >= 0 ? double(x[y]) : 0.0;  // read before the pass may overwrite it
-        const double ratio =
-            scale * (st.coeff + z_grad(p.z_loss, st.max, st.sum_exp)) / st.sum_exp;
-        grad_pass<V, P, true>(x, nullptr, g, nullptr, w, C, F(st.max), F(ratio), keep_g,
-                              spread_g);
-        if (y >= 0)
-          g[y] = T(ratio * std::exp(xy - st.max) - scale * k.target(p.weight(std::size_t(y))));
-      }
+    if (st.max == -std::numeric_limits<double>::infinity()) {
+      fill_row<V>(g, C, std::numeric_limits<F>::quiet_NaN());
+      continue;
     }
-    if (p.losses) p.losses[i] = T(loss);
-    if (p.predictions) p.predictions[i] = slice_row_prediction(st);
-    total += loss;
+    const T* x = p.logits + i * C;
+    const std::int64_t y = p.local_target(i);
+    const double xy = y >= 0 ? double(x[y]) : 0.0;  // read before the pass may overwrite it
+    const double ratio = scale * (st.coeff + z_grad(p.z_loss, st.max, st.sum_exp)) / st.sum_exp;
+    grad_pass<V, P, true>(x, nullptr, g, nullptr, w, C, F(st.max), F(ratio), keep_g, spread_g);
+    if (y >= 0)
+      g[y] = T(ratio * std::exp(xy - st.max) - scale * k.target(p.weight(std::size_t(y))));
   }
-  return total;
 }
 
 /// The statistics phase of a slice problem on this instruction set.
@@ -94,9 +82,9 @@ SHAPEGUARD_SIMD_FN void slice_stats_phase(const slice_problem<T>& p) {
   return slice_stats_rows<T, smoothed_target<T, false>>(p);
 }
 
-/// The finish phase of a slice problem on this instruction set; the sum of the rows' losses.
+/// The finish phase (the gradient) of a slice problem on this instruction set.
 template <class T>
-SHAPEGUARD_SIMD_FN auto slice_finish_phase(const slice_problem<T>& p) -> double {
+SHAPEGUARD_SIMD_FN void slice_finish_phase(const slice_problem<T>& p) {
   if (slice_needs_reference(p)) return scalar_slice_finish(p);
   if (p.smoothing == 0) return slice_finish_rows<T, index_target<T>>(p);
   if (p.weights) return slice_finish_rows<T, smoothed_target<T, true>>(p);
