@@ -224,6 +224,23 @@ auto vocab_problem(const T* logits, std::size_t classes, const vocab_slice& slic
   return p;
 }
 
+/// Runs `phase` over the blocks of rows (threads as the loss's), each on `base` narrowed to its
+/// rows; `place(p, first_row)` points the block's outputs at its rows.
+template <class T, class Phase, class Place>
+void run_phase(const slice_problem<T>& base, std::size_t rows,
+               const std::vector<std::int64_t>& index, std::size_t threads, Phase phase,
+               const Place& place) {
+  reduce_rows(rows, base.classes, threads, [&](std::size_t r0, std::size_t n) {
+    slice_problem<T> p = base;
+    p.logits = base.logits + r0 * base.classes;
+    p.rows = n;
+    p.index = index.data() + r0;
+    place(p, r0);
+    phase(p);
+    return 0.0;
+  });
+}
+
 template <class X, class Y>
 void vocab_stats_views(const X& x, const Y& y, const vocab_slice& slice,
                        std::span<slice_stats> stats, const ce_options& o) {
@@ -237,18 +254,10 @@ void vocab_stats_views(const X& x, const Y& y, const vocab_slice& slice,
   const std::size_t C = x.extent(X::rank() - 1), rows = stats.size();
   std::vector<std::int64_t> index;
   const std::int64_t ignore = vocab_labels(y.view, o.ignore_index, index);
-  const slice_problem<T> base = vocab_problem(x.data(), C, slice, o);
-  const auto phase = slice_phases_active<T>().stats;
-  reduce_rows(rows, C, o.threads, [&](std::size_t r0, std::size_t n) {
-    slice_problem<T> p = base;
-    p.logits = x.data() + r0 * C;
-    p.rows = n;
-    p.index = index.data() + r0;
-    p.ignore_index = ignore;
-    p.stats = stats.data() + r0;
-    phase(p);
-    return 0.0;
-  });
+  slice_problem<T> base = vocab_problem(x.data(), C, slice, o);
+  base.ignore_index = ignore;
+  run_phase(base, rows, index, o.threads, slice_phases_active<T>().stats,
+            [&](slice_problem<T>& p, std::size_t r0) { p.stats = stats.data() + r0; });
 }
 
 /// The reduction's divisor from the whole rows' statistics: the sum of the labels' weights over
@@ -282,19 +291,13 @@ auto vocab_finish_views(const X& x, const Y& y, const vocab_slice& slice,
   const double scale = denominator > 0 ? 1.0 / denominator : 0.0;
   if constexpr (Outputs::has_grad) {
     slice_problem<T> base = vocab_problem(x.data(), C, slice, o);
+    base.ignore_index = ignore;
     base.grad_scale = o.reduction == reduction::mean ? scale : 1.0;
-    const auto phase = slice_phases_active<T>().finish;
-    reduce_rows(rows, C, o.threads, [&](std::size_t r0, std::size_t n) {
-      slice_problem<T> p = base;
-      p.logits = x.data() + r0 * C;
-      p.grad = out.grad.data() + r0 * C;
-      p.rows = n;
-      p.index = index.data() + r0;
-      p.ignore_index = ignore;
-      p.combined = combined.data() + r0;
-      phase(p);
-      return 0.0;
-    });
+    run_phase(base, rows, index, o.threads, slice_phases_active<T>().finish,
+              [&](slice_problem<T>& p, std::size_t r0) {
+                p.grad = out.grad.data() + r0 * C;
+                p.combined = combined.data() + r0;
+              });
   }
   // losses and predictions from the whole rows' statistics alone, in row order: the same bits
   // on every process, whatever its slice
