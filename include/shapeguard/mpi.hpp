@@ -200,11 +200,16 @@ auto vocab_call(MPI_Comm comm, const X& x, const Y& y, const vocab_slice& slice,
   raise_first_failure(all);
   if (auto r = check_slices(all); !r) raise(titled(SHAPEGUARD_VOCAB_OP, r));
 
-  vocab_parallel_stats(x, y, slice, std::span(stats), o);
+  // (checked above: the phases do not read the labels and logits for their checks again)
+  vocab_stats_views(x, y, slice, std::span(stats), o, false);
   const stats_op op;
-  check_mpi(MPI_Allreduce(stats.data(), combined.data(), int(rows), op.type, op.op, comm),
-            "MPI_Allreduce");
-  return vocab_finish_views(x, y, slice, std::span<const slice_stats>(combined), out, o);
+  // (in pieces of at most 2^30 rows: MPI counts are ints)
+  constexpr std::size_t piece = std::size_t(1) << 30;
+  for (std::size_t r0 = 0; r0 < rows; r0 += piece)
+    check_mpi(MPI_Allreduce(stats.data() + r0, combined.data() + r0,
+                            int(rows - r0 < piece ? rows - r0 : piece), op.type, op.op, comm),
+              "MPI_Allreduce");
+  return vocab_finish_views(x, y, slice, std::span<const slice_stats>(combined), out, o, false);
 }
 
 template <class X, class Y, class Outputs>

@@ -241,16 +241,19 @@ void run_phase(const slice_problem<T>& base, std::size_t rows,
   });
 }
 
+/// Step 1 on views built once; `check`: run the call's checks first (off for a caller that ran
+/// them already, as mpi.hpp's).
 template <class X, class Y>
 void vocab_stats_views(const X& x, const Y& y, const vocab_slice& slice,
-                       std::span<slice_stats> stats, const ce_options& o) {
+                       std::span<slice_stats> stats, const ce_options& o, bool check = true) {
   using T = typename X::value_type;
   label_counts counts;
-  if (auto r = titled(SHAPEGUARD_VOCAB_OP, vocab_checks(x, y, collect_outputs(), slice,
-                                                        stats.data(), stats.size(), false, o,
-                                                        counts));
-      !r)
-    raise(r);
+  if (check)
+    if (auto r = titled(SHAPEGUARD_VOCAB_OP, vocab_checks(x, y, collect_outputs(), slice,
+                                                          stats.data(), stats.size(), false, o,
+                                                          counts));
+        !r)
+      raise(r);
   const std::size_t C = x.extent(X::rank() - 1), rows = stats.size();
   std::vector<std::int64_t> index;
   const std::int64_t ignore = vocab_labels(y.view, o.ignore_index, index);
@@ -274,16 +277,18 @@ inline auto vocab_denominator(std::span<const slice_stats> combined,
   return d;
 }
 
+/// Step 3 on views built once; `check` as vocab_stats_views'.
 template <class X, class Y, class Outputs>
 auto vocab_finish_views(const X& x, const Y& y, const vocab_slice& slice,
                         std::span<const slice_stats> combined, const Outputs& out,
-                        const ce_options& o) {
+                        const ce_options& o, bool check = true) {
   using T = typename X::value_type;
   label_counts counts;
-  if (auto r = titled(SHAPEGUARD_VOCAB_OP, vocab_checks(x, y, out, slice, combined.data(),
-                                                        combined.size(), true, o, counts));
-      !r)
-    raise(r);
+  if (check)
+    if (auto r = titled(SHAPEGUARD_VOCAB_OP, vocab_checks(x, y, out, slice, combined.data(),
+                                                          combined.size(), true, o, counts));
+        !r)
+      raise(r);
   const std::size_t C = x.extent(X::rank() - 1), rows = combined.size();
   std::vector<std::int64_t> index;
   const std::int64_t ignore = vocab_labels(y.view, o.ignore_index, index);
