@@ -1,7 +1,12 @@
 // ns per logit element of the checked softmax cross-entropy on each instruction set, forward
 // only and fused forward+backward, on 1 and 2 threads; beside libtorch's cross_entropy
 // forward+backward on the same data (when built with it) and a plain streaming pass over the
-// same bytes (read the logits, write a gradient-sized buffer), the memory floor. The plain case
+// same bytes (read the logits, write a gradient-sized buffer), the memory floor. Beside them,
+// the fastest CPU softmax forward passes (no loss, no gradient), where they are found: oneDNN's
+// softmax_v2 (Debian: libdnnl-dev) and XNNPACK's softmax_nc_f32 (libxnnpack-dev,
+// libpthreadpool-dev), one thread each; and the compute floor of the forward pass, exp of
+// every logit minus its row's max, summed, with shapeguard's own vector exp on rows that stay
+// in cache. The plain case
 // also with logits and gradient in bfloat16 and float16 (shapeguard/bf16, shapeguard/fp16),
 // beside torch's bfloat16 cross_entropy and the streaming pass over 2 bytes per element.
 //
@@ -24,6 +29,13 @@
 #if SHAPEGUARD_BENCH_TORCH
 #include <torch/torch.h>
 #endif
+#if SHAPEGUARD_BENCH_DNNL
+#include <oneapi/dnnl/dnnl.hpp>
+#endif
+#if SHAPEGUARD_BENCH_XNNPACK
+#include <xnnpack.h>
+#endif
+#include <cstdlib>
 
 namespace sg = shapeguard;
 
@@ -255,6 +267,117 @@ void bm_torch_segmentation(benchmark::State& state, segmentation s) {
 }
 #endif
 
+#if SHAPEGUARD_BENCH_DNNL
+/// oneDNN's softmax forward over the rows (inference, accurate algorithm), one thread.
+void bm_dnnl(benchmark::State& state, shape s) {
+  problem p = make(s);
+  using namespace dnnl;
+  engine cpu(engine::kind::cpu, 0);
+  stream strm(cpu);
+  const memory::desc md({memory::dim(s.rows), memory::dim(s.classes)}, memory::data_type::f32,
+                        memory::format_tag::ab);
+  const softmax_v2_forward::primitive_desc pd(
+      softmax_v2_forward::desc(prop_kind::forward_inference, algorithm::softmax_accurate, md, md,
+                               1),
+      cpu);
+  const softmax_v2_forward softmax(pd);
+  memory src(md, cpu, p.logits.data()), dst(md, cpu, p.grad.data());
+  for (auto _ : state) {
+    softmax.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+    strm.wait();
+    benchmark::ClobberMemory();
+  }
+  count_elements(state, s);
+}
+#endif
+
+#if SHAPEGUARD_BENCH_XNNPACK
+/// XNNPACK's softmax over the rows, one thread (no thread pool).
+void bm_xnnpack(benchmark::State& state, shape s) {
+  problem p = make(s);
+  if (xnn_initialize(nullptr) != xnn_status_success) {
+    state.SkipWithError("xnn_initialize failed");
+    return;
+  }
+  xnn_operator_t op = nullptr;
+  if (xnn_create_softmax_nc_f32(s.classes, s.classes, s.classes, 0, &op) != xnn_status_success ||
+      xnn_setup_softmax_nc_f32(op, s.rows, p.logits.data(), p.grad.data(), nullptr) !=
+          xnn_status_success) {
+    state.SkipWithError("XNNPACK's softmax could not be set up");
+    return;
+  }
+  for (auto _ : state) {
+    xnn_run_operator(op, nullptr);
+    benchmark::ClobberMemory();
+  }
+  xnn_delete_operator(op);
+  count_elements(state, s);
+}
+#endif
+
+// The compute floor of the forward pass: per row, its max, then exp(x - max) of every logit,
+// summed, with shapeguard's own vector exp (AVX-512, or AVX2), each row in pieces of at most
+// 4096 logits (16 KiB, in L1), each piece its own max: the arithmetic no softmax can do
+// without.
+#if defined(__x86_64__)
+// (one body, stamped out for each set: the vector layers inline only into functions of their set)
+#define SHAPEGUARD_BENCH_EXP_FLOOR(NAME, TARGET, LAYER, NS)                                    \
+  TARGET auto NAME(const float* x, std::size_t rows, std::size_t classes) -> float {           \
+    using V = sg::detail::simd::LAYER;                                                          \
+    constexpr std::size_t piece = 4096;                                                         \
+    float total = 0;                                                                            \
+    for (std::size_t r = 0; r < rows; ++r)                                                      \
+      for (std::size_t c0 = 0; c0 < classes; c0 += piece) {                                    \
+        const float* row = x + r * classes + c0;                                                \
+        const std::size_t n = classes - c0 < piece ? classes - c0 : piece;                     \
+        V::reg mv = V::load_tail(row, n < V::width ? n : V::width, -1e30f);                    \
+        std::size_t c = 0;                                                                      \
+        for (; c + V::width <= n; c += V::width) mv = V::max_ignore_nan(V::load(row + c), mv); \
+        if (c < n) mv = V::max_ignore_nan(V::load_tail(row + c, n - c, -1e30f), mv);            \
+        const V::reg m = V::set1(V::reduce_max(mv));                                            \
+        V::reg sum = V::zero();                                                                 \
+        for (c = 0; c + V::width <= n; c += V::width)                                           \
+          sum = V::add(sum, sg::detail::NS::vexp<V>(V::sub(V::load(row + c), m)));              \
+        if (c < n)                                                                              \
+          sum = V::add(sum, sg::detail::NS::vexp<V>(                                            \
+                                V::sub(V::load_tail(row + c, n - c, -1e30f), m)));              \
+        total += float(V::reduce_add(sum));                                                     \
+      }                                                                                         \
+    return total;                                                                               \
+  }
+// (GCC 12's AVX-512 headers draw -Wmaybe-uninitialized at every inlined use: GCC bug 105593)
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+SHAPEGUARD_BENCH_EXP_FLOOR(exp_floor_avx2, SHAPEGUARD_TARGET_AVX2, avx2_f32, avx2_kernel)
+SHAPEGUARD_BENCH_EXP_FLOOR(exp_floor_avx512, SHAPEGUARD_TARGET_AVX512, avx512_f32, avx512_kernel)
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#undef SHAPEGUARD_BENCH_EXP_FLOOR
+
+void bm_exp_floor(benchmark::State& state, shape s, sg::isa set) {
+  if (!sg::is_supported(set)) {
+    state.SkipWithError("instruction set not supported here");
+    return;
+  }
+  problem p = make(s);
+  // a block of rows that stays in L2 (at most 256 KiB), read over and over: from cache
+  const std::size_t rows = std::max<std::size_t>(1, std::min(s.rows, (std::size_t(1) << 16) / s.classes));
+  for (auto _ : state) {
+    for (std::size_t r = 0; r < s.rows; r += rows) {
+      const float v = set == sg::isa::avx512 ? exp_floor_avx512(p.logits.data(), rows, s.classes)
+                                             : exp_floor_avx2(p.logits.data(), rows, s.classes);
+      benchmark::DoNotOptimize(v);
+    }
+    benchmark::ClobberMemory();
+  }
+  count_elements(state, s);
+}
+#endif
+
 // The memory floor: read every logit once and write every gradient element once, with plain
 // (cached) vector stores like the kernel's.
 #if defined(__x86_64__)
@@ -310,6 +433,8 @@ auto name(shape s) -> std::string {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // oneDNN (built with OpenMP here) on one thread, as every other single-thread case
+  setenv("OMP_NUM_THREADS", "1", 0);
   for (shape s : shapes) {
     for (sg::isa set : {sg::isa::scalar, sg::isa::avx2, sg::isa::avx512, sg::isa::neon}) {
       if (!sg::is_supported(set)) continue;
@@ -373,6 +498,26 @@ int main(int argc, char** argv) {
                                    torch::kFloat)
           ->UseRealTime();
     }
+#endif
+#if SHAPEGUARD_BENCH_DNNL
+    benchmark::RegisterBenchmark(("onednn/softmax_forward/" + name(s) + "/threads:1").c_str(),
+                                 bm_dnnl, s)
+        ->UseRealTime();
+#endif
+#if SHAPEGUARD_BENCH_XNNPACK
+    benchmark::RegisterBenchmark(("xnnpack/softmax_forward/" + name(s) + "/threads:1").c_str(),
+                                 bm_xnnpack, s)
+        ->UseRealTime();
+#endif
+#if defined(__x86_64__)
+    // (long rows only: rows shorter than a register spend the pass on per-row reductions,
+    // which the tile kernel avoids, so it is no floor there)
+    for (sg::isa set : {sg::isa::avx2, sg::isa::avx512})
+      if (sg::is_supported(set) && s.classes >= 1000)
+        benchmark::RegisterBenchmark(
+            ("floor/exp_sum/" + std::string(sg::to_string(set)) + "/" + name(s)).c_str(),
+            bm_exp_floor, s, set)
+            ->UseRealTime();
 #endif
     benchmark::RegisterBenchmark(("stream/read_write/" + name(s)).c_str(), bm_stream, s, true,
                                  std::size_t(4))
