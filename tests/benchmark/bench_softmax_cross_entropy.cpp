@@ -91,6 +91,19 @@ void count_elements(benchmark::State& state, shape s) {
       benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
+/// Probability rows: a softmax of other rows of the logits, positive values that sum to 1.
+auto probability_rows(const problem& p, shape s) -> std::vector<float> {
+  std::vector<float> t(p.logits.size());
+  for (std::size_t i = 0; i < s.rows; ++i) {
+    const float* other = p.logits.data() + (i * 7 + 3) % s.rows * s.classes;
+    double sum = 0;
+    for (std::size_t c = 0; c < s.classes; ++c) sum += std::exp(double(other[c]));
+    for (std::size_t c = 0; c < s.classes; ++c)
+      t[i * s.classes + c] = float(std::exp(double(other[c])) / sum);
+  }
+  return t;
+}
+
 void bm_shapeguard(benchmark::State& state, shape s, sg::isa set, bool backward,
                    std::size_t threads, variant v) {
   if (!sg::is_supported(set)) {
@@ -98,18 +111,7 @@ void bm_shapeguard(benchmark::State& state, shape s, sg::isa set, bool backward,
     return;
   }
   problem p = make(s);
-  if (v == variant::probabilities) {
-    // a softmax of other logits: rows of positive values that sum to 1
-    p.targets.resize(p.logits.size());
-    for (std::size_t i = 0; i < s.rows; ++i) {
-      double sum = 0;
-      for (std::size_t c = 0; c < s.classes; ++c)
-        sum += std::exp(double(p.logits[(i * 7 + 3) % s.rows * s.classes + c]));
-      for (std::size_t c = 0; c < s.classes; ++c)
-        p.targets[i * s.classes + c] =
-            float(std::exp(double(p.logits[(i * 7 + 3) % s.rows * s.classes + c])) / sum);
-    }
-  }
+  if (v == variant::probabilities) p.targets = probability_rows(p, s);
   using matrix = sg::tensor_view<const float, sg::extents<sg::dyn, sg::dyn>>;
   using mutable_matrix = sg::tensor_view<float, sg::extents<sg::dyn, sg::dyn>>;
   const matrix x(p.logits.data(), s.rows, s.classes);
@@ -171,15 +173,20 @@ void bm_shapeguard16(benchmark::State& state, shape s, sg::isa set, bool backwar
 }
 
 #if SHAPEGUARD_BENCH_TORCH
-/// torch's cross_entropy on logits of `type` (float or bfloat16).
+/// torch's cross_entropy on logits of `type` (float or bfloat16); with `probabilities`, on
+/// probability rows (the same ones as shapeguard's probabilities variant) instead of indices.
 void bm_torch(benchmark::State& state, shape s, bool backward, int threads,
-              torch::ScalarType type) {
+              torch::ScalarType type, bool probabilities) {
   at::set_num_threads(threads);
   problem p = make(s);
   const auto rows = std::int64_t(s.rows), classes = std::int64_t(s.classes);
   torch::Tensor x =
       torch::from_blob(p.logits.data(), {rows, classes}, torch::kFloat).to(type).clone();
-  const torch::Tensor y = torch::from_blob(p.labels.data(), {rows}, torch::kLong).clone();
+  torch::Tensor y = torch::from_blob(p.labels.data(), {rows}, torch::kLong).clone();
+  if (probabilities) {
+    p.targets = probability_rows(p, s);
+    y = torch::from_blob(p.targets.data(), {rows, classes}, torch::kFloat).to(type).clone();
+  }
   x.requires_grad_(backward);
   namespace F = torch::nn::functional;
   for (auto _ : state) {
@@ -486,18 +493,22 @@ int main(int argc, char** argv) {
       const std::string n =
           std::string(backward ? "/fused/" : "/forward/") + name(s) + "/threads:1";
       benchmark::RegisterBenchmark(("torch/bf16" + n).c_str(), bm_torch, s, backward, 1,
-                                   torch::kBFloat16)
+                                   torch::kBFloat16, false)
           ->UseRealTime();
     }
     for (int threads : {1, 2}) {
       const std::string t = "/" + name(s) + "/threads:" + std::to_string(threads);
       benchmark::RegisterBenchmark(("torch/fused" + t).c_str(), bm_torch, s, true, threads,
-                                   torch::kFloat)
+                                   torch::kFloat, false)
           ->UseRealTime();
       benchmark::RegisterBenchmark(("torch/forward" + t).c_str(), bm_torch, s, false, threads,
-                                   torch::kFloat)
+                                   torch::kFloat, false)
           ->UseRealTime();
     }
+    if (s.classes == 10 || s.classes == 1000)
+      benchmark::RegisterBenchmark(("torch/fused/probabilities/" + name(s) + "/threads:1").c_str(),
+                                   bm_torch, s, true, 1, torch::kFloat, true)
+          ->UseRealTime();
 #endif
 #if SHAPEGUARD_BENCH_DNNL
     benchmark::RegisterBenchmark(("onednn/softmax_forward/" + name(s) + "/threads:1").c_str(),
