@@ -256,6 +256,39 @@ TEST_CASE("probability rows are non-negative and sum to 1", "[check][invalid_pro
   }
 }
 
+TEST_CASE("long probability rows: the fast path accepts exactly what the named check accepts",
+          "[check][invalid_probabilities]") {
+  // rows of 1000 classes (the sum in sixteen lanes) beside rows of 40 (one chain): the same
+  // verdicts at the edge of the tolerance, and each bad entry named at its position
+  for (const std::size_t C : {std::size_t(40), std::size_t(1000)}) {
+    CAPTURE(C);
+    buffers b(3, C);
+    const double tol = 1e-4 + double(C) * double(std::numeric_limits<float>::epsilon());
+    // rows of equal entries whose float sum is 1 + d: inside the tolerance or outside it
+    auto rows = [&](double d) {
+      std::vector<float> y(3 * C, 1.0f / float(C));
+      for (std::size_t c = 0; c < C; ++c) y[2 * C + c] = float((1.0 + d) / double(C));
+      return y;
+    };
+    auto y = rows(0.5 * tol);
+    CHECK(sg::try_check(b.x(), matrix(y.data(), 3, C)).ok());
+    y = rows(-0.5 * tol);
+    CHECK(sg::try_check(b.x(), matrix(y.data(), 3, C)).ok());
+    y = rows(2 * tol);
+    auto m = expect_failure(b, matrix(y.data(), 3, C), sg::error_kind::invalid_probabilities);
+    CHECK_THAT(m, Contains("row 2 sums to"));
+    y = rows(-2 * tol);
+    expect_failure(b, matrix(y.data(), 3, C), sg::error_kind::invalid_probabilities);
+    // a bad entry in a row whose sum is 1: negative, NaN, +inf
+    for (const float bad : {-1e-6f, std::nanf(""), std::numeric_limits<float>::infinity()}) {
+      y = rows(0);
+      y[C + 17] = bad;
+      m = expect_failure(b, matrix(y.data(), 3, C), sg::error_kind::invalid_probabilities);
+      CHECK_THAT(m, Contains("row 1 holds") && Contains("position " + std::to_string(C + 17)));
+    }
+  }
+}
+
 TEST_CASE("option values are checked", "[check][invalid_option]") {
   buffers b(4, 3);
   std::vector<std::int64_t> labels = {0, 1, 2, 0};
