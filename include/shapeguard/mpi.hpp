@@ -221,25 +221,24 @@ auto data_call(MPI_Comm comm, const X& x, const Y& y, const Outputs& out, const 
   if (local) mine.denominator = own_denominator<Y::encoding>(counts, o);
   const std::vector<header> all = exchange(comm, mine);
   raise_first_failure(all);
-  ce_options global = o;
-  if (o.reduction == reduction::mean && o.denominator == 0) {
-    double d = 0;
-    for (const header& h : all) d += h.denominator;  // in rank order: the same on every rank
-    global.denominator = d;
+  const bool mean = o.reduction == reduction::mean;
+  double d = 1;
+  if (mean) {
+    d = o.denominator;
+    if (d == 0)
+      for (const header& h : all) d += h.denominator;  // in rank order: the same on every rank
   }
-  if constexpr (Outputs::has_losses) {
-    checked_views(x, y, out, global);
-  } else {
-    // a batch of no counted rows anywhere: loss 0, gradient 0 (denominator 0 is the call's own,
-    // which is 0 too)
-    const R mine_loss = checked_views(x, y, out, global);
-    const double value = double(mine_loss);
+  // (checked above: solved without checking again; a batch without a counted row on any rank
+  // has d = 0, loss 0 and gradient 0)
+  const double total = solve(x, y, out, o, d > 0 ? 1.0 / d : 0.0);
+  if constexpr (!Outputs::has_losses) {
+    const double share = !mean ? total : d > 0 ? total / d : 0.0;
     std::vector<double> each(all.size());
-    check_mpi(MPI_Allgather(&value, 1, MPI_DOUBLE, each.data(), 1, MPI_DOUBLE, comm),
+    check_mpi(MPI_Allgather(&share, 1, MPI_DOUBLE, each.data(), 1, MPI_DOUBLE, comm),
               "MPI_Allgather");
-    double total = 0;
-    for (const double v : each) total += v;
-    return R(total);
+    double sum = 0;
+    for (const double v : each) sum += v;
+    return R(sum);
   }
 }
 
