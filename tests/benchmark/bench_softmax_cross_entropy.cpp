@@ -35,7 +35,10 @@
 #if SHAPEGUARD_BENCH_XNNPACK
 #include <xnnpack.h>
 #endif
+#include <cstdio>
 #include <cstdlib>
+
+#include <unistd.h>
 
 namespace sg = shapeguard;
 
@@ -440,8 +443,13 @@ auto name(shape s) -> std::string {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // oneDNN (built with OpenMP here) on one thread, as every other single-thread case
-  setenv("OMP_NUM_THREADS", "1", 0);
+  // oneDNN (built with OpenMP here) on one thread, as every other single-thread case. The
+  // OpenMP runtime reads OMP_NUM_THREADS when it is loaded, before main: set it and start again.
+  if (std::getenv("OMP_NUM_THREADS") == nullptr) {
+    setenv("OMP_NUM_THREADS", "1", 1);
+    execv("/proc/self/exe", argv);
+    std::perror("execv /proc/self/exe");  // then go on: oneDNN may use every core
+  }
   for (shape s : shapes) {
     for (sg::isa set : {sg::isa::scalar, sg::isa::avx2, sg::isa::avx512, sg::isa::neon}) {
       if (!sg::is_supported(set)) continue;

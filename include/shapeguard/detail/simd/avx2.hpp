@@ -125,6 +125,9 @@ struct avx2_f32 {
   SHAPEGUARD_V256 static reg clamp(reg x, float lo, float hi) {
     return _mm256_min_ps(_mm256_set1_ps(hi), _mm256_max_ps(_mm256_set1_ps(lo), x));
   }
+  SHAPEGUARD_V256 static reg clamp_low(reg x, float lo) {
+    return _mm256_max_ps(_mm256_set1_ps(lo), x);
+  }
   SHAPEGUARD_V256 static reg select(mask m, reg a, reg b) { return _mm256_blendv_ps(b, a, m); }
   SHAPEGUARD_V256 static mask nonzero(reg a) {
     return _mm256_cmp_ps(a, _mm256_setzero_ps(), _CMP_NEQ_UQ);
@@ -152,9 +155,11 @@ struct avx2_f32 {
   SHAPEGUARD_V256 static reg narrow(__m256d lo, __m256d hi) {
     return _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo));
   }
-  // p * 2^n: the low bits of `biased` hold n + 127 (see exp_constants.hpp)
-  SHAPEGUARD_V256 static reg exp_scale(reg p, reg biased, reg /*n*/) {
-    return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(biased), 23)));
+  // p * 2^n, 0 in the lanes of `zero`: the low bits of `biased` hold n + 127 (see
+  // exp_constants.hpp)
+  SHAPEGUARD_V256 static reg exp_scale(reg p, reg biased, reg /*n*/, mask zero) {
+    const reg scale = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(biased), 23));
+    return _mm256_andnot_ps(zero, _mm256_mul_ps(p, scale));
   }
 
   // For the tile kernel (rows in lanes) and its log.
@@ -280,6 +285,9 @@ struct avx2_f64 {
   SHAPEGUARD_V256 static reg clamp(reg x, double lo, double hi) {
     return _mm256_min_pd(_mm256_set1_pd(hi), _mm256_max_pd(_mm256_set1_pd(lo), x));
   }
+  SHAPEGUARD_V256 static reg clamp_low(reg x, double lo) {
+    return _mm256_max_pd(_mm256_set1_pd(lo), x);
+  }
   SHAPEGUARD_V256 static reg select(mask m, reg a, reg b) { return _mm256_blendv_pd(b, a, m); }
   SHAPEGUARD_V256 static mask nonzero(reg a) {
     return _mm256_cmp_pd(a, _mm256_setzero_pd(), _CMP_NEQ_UQ);
@@ -296,8 +304,9 @@ struct avx2_f64 {
     h = _mm_add_sd(h, _mm_unpackhi_pd(h, h));
     return _mm_cvtsd_f64(h);
   }
-  SHAPEGUARD_V256 static reg exp_scale(reg p, reg biased, reg /*n*/) {
-    return _mm256_mul_pd(p, _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(biased), 52)));
+  SHAPEGUARD_V256 static reg exp_scale(reg p, reg biased, reg /*n*/, mask zero) {
+    const reg scale = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(biased), 52));
+    return _mm256_andnot_pd(zero, _mm256_mul_pd(p, scale));
   }
   SHAPEGUARD_V256 static reg div(reg a, reg b) { return _mm256_div_pd(a, b); }
   SHAPEGUARD_V256 static mask equal(reg a, reg b) { return _mm256_cmp_pd(a, b, _CMP_EQ_OQ); }

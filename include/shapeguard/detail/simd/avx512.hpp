@@ -110,6 +110,9 @@ struct avx512_f32 {
   SHAPEGUARD_V512 static reg clamp(reg x, float lo, float hi) {
     return _mm512_min_ps(_mm512_set1_ps(hi), _mm512_max_ps(_mm512_set1_ps(lo), x));
   }
+  SHAPEGUARD_V512 static reg clamp_low(reg x, float lo) {
+    return _mm512_max_ps(_mm512_set1_ps(lo), x);
+  }
   SHAPEGUARD_V512 static reg select(mask m, reg a, reg b) { return _mm512_mask_blend_ps(m, b, a); }
   // a != 0, true for NaN like the scalar `a != 0`
   SHAPEGUARD_V512 static mask nonzero(reg a) {
@@ -134,9 +137,9 @@ struct avx512_f32 {
   SHAPEGUARD_V512 static reg narrow(__m512d lo, __m512d hi) {
     return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo)), _mm512_cvtpd_ps(hi), 1);
   }
-  // p * 2^n, n integral
-  SHAPEGUARD_V512 static reg exp_scale(reg p, reg /*biased*/, reg n) {
-    return _mm512_scalef_ps(p, n);
+  // p * 2^n, n integral; 0 in the lanes of `zero`
+  SHAPEGUARD_V512 static reg exp_scale(reg p, reg /*biased*/, reg n, mask zero) {
+    return _mm512_maskz_scalef_ps(static_cast<mask>(~zero), p, n);
   }
 
   // For the tile kernel (rows in lanes) and its log.
@@ -260,6 +263,9 @@ struct avx512_f64 {
   SHAPEGUARD_V512 static reg clamp(reg x, double lo, double hi) {
     return _mm512_min_pd(_mm512_set1_pd(hi), _mm512_max_pd(_mm512_set1_pd(lo), x));
   }
+  SHAPEGUARD_V512 static reg clamp_low(reg x, double lo) {
+    return _mm512_max_pd(_mm512_set1_pd(lo), x);
+  }
   SHAPEGUARD_V512 static reg select(mask m, reg a, reg b) { return _mm512_mask_blend_pd(m, b, a); }
   SHAPEGUARD_V512 static mask nonzero(reg a) {
     return _mm512_cmp_pd_mask(a, _mm512_setzero_pd(), _CMP_NEQ_UQ);
@@ -270,8 +276,8 @@ struct avx512_f64 {
   }
   SHAPEGUARD_V512 static double reduce_max(reg v) { return _mm512_reduce_max_pd(v); }
   SHAPEGUARD_V512 static double reduce_add(reg v) { return _mm512_reduce_add_pd(v); }
-  SHAPEGUARD_V512 static reg exp_scale(reg p, reg /*biased*/, reg n) {
-    return _mm512_scalef_pd(p, n);
+  SHAPEGUARD_V512 static reg exp_scale(reg p, reg /*biased*/, reg n, mask zero) {
+    return _mm512_maskz_scalef_pd(static_cast<mask>(~zero), p, n);
   }
   SHAPEGUARD_V512 static reg div(reg a, reg b) { return _mm512_div_pd(a, b); }
   SHAPEGUARD_V512 static mask equal(reg a, reg b) { return _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ); }

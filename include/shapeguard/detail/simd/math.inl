@@ -23,26 +23,27 @@ struct vec_for<float16> {
   using type = vf;
 };
 
-/// exp(x) lane-wise; see exp_constants.hpp. NaN stays NaN, x below ln(min normal) gives 0.
+/// exp(x) lane-wise for x at most V::exp_highest, -inf or NaN: every exp the kernels take
+/// (x - max, -|x|, -2|u|) is at most 0. See exp_constants.hpp. NaN stays NaN, x below
+/// K::lowest gives 0.
 template <class V>
 SHAPEGUARD_SIMD_IN auto vexp(typename V::reg x) -> typename V::reg {
   using K = typename V::exp_constants;
   using reg = typename V::reg;
   using T = typename V::value_type;
-  const reg xc = V::clamp(x, K::lowest, V::exp_highest);
+  const reg xc = V::clamp_low(x, K::lowest);
   const reg bias = V::set1(K::round_bias);
   const reg biased = V::fmadd(xc, V::set1(K::log2e), bias);
   const reg n = V::sub(biased, bias);
-  const reg r_hi = V::fnmadd(n, V::set1(K::ln2_hi), xc);  // exact
-  const reg r = V::fnmadd(n, V::set1(K::ln2_lo), r_hi);
+  const reg r = V::fnmadd(n, V::set1(K::ln2_lo), V::fnmadd(n, V::set1(K::ln2_hi), xc));
   reg p;
   if constexpr (std::is_same_v<T, float>) {
-    const reg r_lo = V::fnmadd(n, V::set1(K::ln2_lo), V::sub(r_hi, r));
-    reg s = V::fmadd(V::set1(K::c5), r, V::set1(K::c4));
+    // 1 + r (1 + r s(r))
+    reg s = V::fmadd(V::set1(K::c6), r, V::set1(K::c5));
+    s = V::fmadd(s, r, V::set1(K::c4));
     s = V::fmadd(s, r, V::set1(K::c3));
     s = V::fmadd(s, r, V::set1(K::c2));
-    const reg small = V::fmadd(V::mul(r, r), s, V::add(r_lo, V::set1(K::delta)));
-    p = V::add(V::set1(1.0f), V::fmadd(r, V::set1(K::c1), small));
+    p = V::fmadd(V::fmadd(s, r, V::set1(1.0f)), r, V::set1(1.0f));
   } else {
     p = V::fmadd(V::set1(K::c11), r, V::set1(K::c10));
     p = V::fmadd(p, r, V::set1(K::c9));
@@ -56,21 +57,30 @@ SHAPEGUARD_SIMD_IN auto vexp(typename V::reg x) -> typename V::reg {
     p = V::fmadd(p, r, V::set1(K::c1));
     p = V::fmadd(p, r, V::set1(K::c0));
   }
-  reg out = V::exp_scale(p, biased, n);
-  out = V::select(V::less(x, V::set1(K::lowest)), V::zero(), out);
+  return V::exp_scale(p, biased, n, V::less(x, V::set1(K::lowest)));
+}
+
+/// exp(x) lane-wise for every x: vexp of x limited to V::exp_highest, +inf above where the
+/// layer's 2^n cannot saturate by itself.
+template <class V>
+SHAPEGUARD_SIMD_IN auto vexp_any(typename V::reg x) -> typename V::reg {
+  using T = typename V::value_type;
+  const typename V::reg out = vexp<V>(V::clamp(x, -std::numeric_limits<T>::infinity(),
+                                               V::exp_highest));
   if constexpr (V::exp_shifts)
-    out = V::select(V::greater(x, V::set1(V::exp_highest)),
-                    V::set1(std::numeric_limits<T>::infinity()), out);
+    return V::select(V::greater(x, V::set1(V::exp_highest)),
+                     V::set1(std::numeric_limits<T>::infinity()), out);
   return out;
 }
 
-/// out[i] = exp(in[i]) with this set's vector exp (for tests).
+/// out[i] = exp(in[i]) with this set's vector exp (for tests): vexp_any, which is vexp for
+/// every x the kernels give it.
 template <class T>
 SHAPEGUARD_SIMD_FN void exp_array(const T* in, T* out, std::size_t n) {
   using V = typename vec_for<T>::type;
   std::size_t i = 0;
-  for (; i + V::width <= n; i += V::width) V::store(out + i, vexp<V>(V::load(in + i)));
-  if (i < n) V::store_tail(out + i, n - i, vexp<V>(V::load_tail(in + i, n - i, T(0))));
+  for (; i + V::width <= n; i += V::width) V::store(out + i, vexp_any<V>(V::load(in + i)));
+  if (i < n) V::store_tail(out + i, n - i, vexp_any<V>(V::load_tail(in + i, n - i, T(0))));
 }
 
 /// in[0, n) into out through float lanes: between float and a 16-bit storage type, rounded to

@@ -96,6 +96,7 @@ struct neon_f32 {
   SHAPEGUARD_VNEON static reg clamp(reg x, float lo, float hi) {
     return vminq_f32(vmaxq_f32(x, vdupq_n_f32(lo)), vdupq_n_f32(hi));
   }
+  SHAPEGUARD_VNEON static reg clamp_low(reg x, float lo) { return vmaxq_f32(x, vdupq_n_f32(lo)); }
   SHAPEGUARD_VNEON static reg select(mask m, reg a, reg b) { return vbslq_f32(m, a, b); }
   SHAPEGUARD_VNEON static mask nonzero(reg a) { return vmvnq_u32(vceqq_f32(a, vdupq_n_f32(0))); }
   SHAPEGUARD_VNEON static mask less(reg a, reg b) { return vcltq_f32(a, b); }
@@ -112,8 +113,11 @@ struct neon_f32 {
   SHAPEGUARD_VNEON static double reduce_add(reg v) {
     return vaddvq_f64(vaddq_f64(vcvt_f64_f32(vget_low_f32(v)), vcvt_high_f64_f32(v)));
   }
-  SHAPEGUARD_VNEON static reg exp_scale(reg p, reg biased, reg /*n*/) {
-    return vmulq_f32(p, vreinterpretq_f32_s32(vshlq_n_s32(vreinterpretq_s32_f32(biased), 23)));
+  // p * 2^n, 0 in the lanes of `zero`
+  SHAPEGUARD_VNEON static reg exp_scale(reg p, reg biased, reg /*n*/, mask zero) {
+    const reg out =
+        vmulq_f32(p, vreinterpretq_f32_s32(vshlq_n_s32(vreinterpretq_s32_f32(biased), 23)));
+    return vreinterpretq_f32_u32(vbicq_u32(vreinterpretq_u32_f32(out), zero));
   }
   SHAPEGUARD_VNEON static reg div(reg a, reg b) { return vdivq_f32(a, b); }
   SHAPEGUARD_VNEON static mask equal(reg a, reg b) { return vceqq_f32(a, b); }
@@ -178,6 +182,7 @@ struct neon_f64 {
   SHAPEGUARD_VNEON static reg clamp(reg x, double lo, double hi) {
     return vminq_f64(vmaxq_f64(x, vdupq_n_f64(lo)), vdupq_n_f64(hi));
   }
+  SHAPEGUARD_VNEON static reg clamp_low(reg x, double lo) { return vmaxq_f64(x, vdupq_n_f64(lo)); }
   SHAPEGUARD_VNEON static reg select(mask m, reg a, reg b) { return vbslq_f64(m, a, b); }
   SHAPEGUARD_VNEON static mask nonzero(reg a) {
     return vreinterpretq_u64_u32(vmvnq_u32(vreinterpretq_u32_u64(vceqq_f64(a, vdupq_n_f64(0)))));
@@ -186,8 +191,10 @@ struct neon_f64 {
   SHAPEGUARD_VNEON static mask greater(reg a, reg b) { return vcgtq_f64(a, b); }
   SHAPEGUARD_VNEON static double reduce_max(reg v) { return vmaxvq_f64(v); }
   SHAPEGUARD_VNEON static double reduce_add(reg v) { return vaddvq_f64(v); }
-  SHAPEGUARD_VNEON static reg exp_scale(reg p, reg biased, reg /*n*/) {
-    return vmulq_f64(p, vreinterpretq_f64_s64(vshlq_n_s64(vreinterpretq_s64_f64(biased), 52)));
+  SHAPEGUARD_VNEON static reg exp_scale(reg p, reg biased, reg /*n*/, mask zero) {
+    const reg out =
+        vmulq_f64(p, vreinterpretq_f64_s64(vshlq_n_s64(vreinterpretq_s64_f64(biased), 52)));
+    return vreinterpretq_f64_u64(vbicq_u64(vreinterpretq_u64_f64(out), zero));
   }
   SHAPEGUARD_VNEON static reg div(reg a, reg b) { return vdivq_f64(a, b); }
   SHAPEGUARD_VNEON static mask equal(reg a, reg b) { return vceqq_f64(a, b); }
