@@ -378,6 +378,12 @@ SHAPEGUARD_SIMD_FN auto dense_rows(const rows_problem<T, U>& p) -> double {
     return soft_capped_rows<U>(p, [](const rows_problem<F, U>& q) { return dense_rows(q); });
   }
   if (needs_reference(p)) return scalar_rows(p);
+#if SHAPEGUARD_SIMD_TILES
+  if constexpr (std::is_same_v<T, float> && std::is_same_v<U, float>) {
+    if (p.classes <= vf::width) return dense_tile_rows<1>(p);
+    if (p.classes <= 2 * vf::width) return dense_tile_rows<2>(p);
+  }
+#endif
   if (p.weights) return solve<T, dense_target<T, U, true>>(p);
   return solve<T, dense_target<T, U, false>>(p);
 }

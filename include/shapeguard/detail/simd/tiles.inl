@@ -252,6 +252,132 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
   return total;
 }
 
+/// Float rows of at most R registers with float per-class targets (probabilities, one-hot,
+/// multi-hot), `width` rows at a time with one row per lane, as tile_rows: the logits and the
+/// targets are loaded row by row and transposed, so that the max, exp, the sums s and A =
+/// sum_c a_c and the gap sum_c a_c (m - x_c) (in double lanes, a_c = 0 left out as in
+/// dense_target) are vertical operations. Each row's statistics then go to loss_batch, and its
+/// gradient factor is formed in double, as short_rows does for one row.
+template <std::size_t R>
+SHAPEGUARD_SIMD_FN auto dense_tile_rows(const rows_problem<float, float>& p) -> double {
+  using V = vf;
+  using reg = typename V::reg;
+  constexpr std::size_t W = V::width;
+  constexpr float minus_inf = -std::numeric_limits<float>::infinity();
+  const std::size_t C = p.classes;
+  const index_coeffs k = index_coeffs::of(p);
+  const double scale = p.grad_scale;
+  const reg keep_v = V::set1(float(k.keep)), spread_v = V::set1(float(k.spread));
+  const reg keep_g = V::set1(float(scale * k.keep)), spread_g = V::set1(float(scale * k.spread));
+  float w[R * W];
+  for (std::size_t c = 0; c < R * W; ++c) w[c] = c < C && p.weights ? p.weights[c] : 1.0f;
+  const bool weighted = p.weights != nullptr;
+  simd::loss_batch<float> out(p.losses, p.z_loss);
+
+  for (std::size_t r0 = 0; r0 < p.rows; r0 += W) {
+    const std::size_t n = p.rows - r0 < W ? p.rows - r0 : W;
+    // X[h][j], Y[h][j]: classes [h W, h W + W) of row j, logits and targets, then transposed:
+    // X[h][k], Y[h][k] hold class h W + k of every row
+    reg X[R][W], Y[R][W];
+    SHAPEGUARD_UNROLL(2)
+    for (std::size_t h = 0; h < R; ++h) {
+      const std::size_t len = C - h * W < W ? C - h * W : W;
+      SHAPEGUARD_UNROLL(16)
+      for (std::size_t j = 0; j < W; ++j) {
+        const std::size_t at = (r0 + j) * C + h * W;
+        if (j < n) {
+          X[h][j] = len == W ? V::load(p.logits + at) : V::load_tail(p.logits + at, len, minus_inf);
+          Y[h][j] = len == W ? V::load(p.targets + at) : V::load_tail(p.targets + at, len, 0.0f);
+        } else {
+          X[h][j] = V::set1(minus_inf);
+          Y[h][j] = V::zero();
+        }
+      }
+      V::transpose(X[h]);
+      V::transpose(Y[h]);
+    }
+    // the max and the first class of it (a strict greater skips NaN and keeps the first)
+    reg m = V::set1(minus_inf), arg = V::zero();
+    SHAPEGUARD_UNROLL(32)
+    for (std::size_t c = 0; c < R * W; ++c) {
+      if (c < C) {
+        const reg& X_c = X[c / W][c % W];
+        arg = V::select(V::greater(X_c, m), V::set1(float(c)), arg);
+        m = V::max_ignore_nan(X_c, m);
+      }
+    }
+    vd::reg m_d[2];
+    V::widen(m, m_d[0], m_d[1]);
+    // s, A and the gap; X becomes e = exp(x - m), Y the coefficient a_c
+    reg s = V::zero(), A = V::zero();
+    gap_lanes gap = gap_zero();
+    SHAPEGUARD_UNROLL(32)
+    for (std::size_t c = 0; c < R * W; ++c) {
+      if (c < C) {
+        reg& X_c = X[c / W][c % W];
+        reg& Y_c = Y[c / W][c % W];
+        reg a = V::fmadd(Y_c, keep_v, spread_v);
+        if (weighted) a = V::mul(a, V::set1(w[c]));
+        A = V::add(A, a);
+        gap_add<V, false>(gap, V::select(V::nonzero(a), X_c, m), a, m_d[0], m_d[1]);
+        X_c = vexp<V>(V::sub(X_c, m));
+        s = V::add(s, X_c);
+      }
+    }
+    // per row: the loss's statistics, the prediction, and the gradient's factor
+    float s_j[W], A_j[W], m_j[W], arg_j[W], ratio_j[W];
+    double gap_j[W];
+    V::store(s_j, s);
+    V::store(A_j, A);
+    V::store(m_j, m);
+    V::store(arg_j, arg);
+    vd::store(gap_j, gap.lo);
+    vd::store(gap_j + W / 2, gap.hi);
+    for (std::size_t j = 0; j < W; ++j) {
+      const bool undefined = m_j[j] == minus_inf;  // every logit -inf or NaN
+      ratio_j[j] = std::numeric_limits<float>::quiet_NaN();
+      if (j >= n) continue;
+      const std::size_t row = r0 + j;
+      if (p.predictions)
+        p.predictions[row] = undefined || std::isnan(s_j[j]) ? -1 : std::int64_t(arg_j[j]);
+      if (undefined) {
+        out.push(row, std::numeric_limits<double>::quiet_NaN(), 1.0, 0.0, 0.0);
+        continue;
+      }
+      out.push(row, s_j[j], A_j[j], gap_j[j], m_j[j]);
+      const double a_grad = double(A_j[j]) + z_grad(p.z_loss, double(m_j[j]), double(s_j[j]));
+      ratio_j[j] = float(scale * a_grad / double(s_j[j]));
+    }
+    if (!p.grad) continue;
+    const reg ratio = V::load(ratio_j);
+    SHAPEGUARD_UNROLL(2)
+    for (std::size_t h = 0; h < R; ++h) {
+      SHAPEGUARD_UNROLL(16)
+      for (std::size_t k2 = 0; k2 < W; ++k2) {
+        const std::size_t c = h * W + k2;
+        if (c < C) {
+          reg a = V::fmadd(Y[h][k2], keep_g, spread_g);
+          if (weighted) a = V::mul(a, V::set1(w[c]));
+          X[h][k2] = V::sub(V::mul(X[h][k2], ratio), a);
+        }
+      }
+      V::transpose(X[h]);
+      const std::size_t len = C - h * W < W ? C - h * W : W;
+      SHAPEGUARD_UNROLL(16)
+      for (std::size_t j = 0; j < W; ++j) {
+        if (j < n) {
+          float* g = p.grad + (r0 + j) * C + h * W;
+          if (len == W)
+            V::store(g, X[h][j]);
+          else
+            V::store_tail(g, len, X[h][j]);
+        }
+      }
+    }
+  }
+  return out.finish();
+}
+
 /// tile_rows for 16-bit storage S: blocks of rows converted to float, solved by the float tiles,
 /// their gradient and losses rounded back, so that the results are the float path's on the same
 /// values, rounded once.
