@@ -256,35 +256,45 @@ TEST_CASE("probability rows are non-negative and sum to 1", "[check][invalid_pro
   }
 }
 
-TEST_CASE("long probability rows: the fast path accepts exactly what the named check accepts",
+TEST_CASE("probability rows: the fast paths accept exactly what the named check accepts",
           "[check][invalid_probabilities]") {
-  // rows of 1000 classes (the sum in sixteen lanes) beside rows of 40 (one chain): the same
-  // verdicts at the edge of the tolerance, and each bad entry named at its position
-  for (const std::size_t C : {std::size_t(40), std::size_t(1000)}) {
-    CAPTURE(C);
-    buffers b(3, C);
-    const double tol = 1e-4 + double(C) * double(std::numeric_limits<float>::epsilon());
-    // rows of equal entries whose float sum is 1 + d: inside the tolerance or outside it
-    auto rows = [&](double d) {
-      std::vector<float> y(3 * C, 1.0f / float(C));
-      for (std::size_t c = 0; c < C; ++c) y[2 * C + c] = float((1.0 + d) / double(C));
-      return y;
-    };
-    auto y = rows(0.5 * tol);
-    CHECK(sg::try_check(b.x(), matrix(y.data(), 3, C)).ok());
-    y = rows(-0.5 * tol);
-    CHECK(sg::try_check(b.x(), matrix(y.data(), 3, C)).ok());
-    y = rows(2 * tol);
-    auto m = expect_failure(b, matrix(y.data(), 3, C), sg::error_kind::invalid_probabilities);
-    CHECK_THAT(m, Contains("row 2 sums to"));
-    y = rows(-2 * tol);
-    expect_failure(b, matrix(y.data(), 3, C), sg::error_kind::invalid_probabilities);
-    // a bad entry in a row whose sum is 1: negative, NaN, +inf
-    for (const float bad : {-1e-6f, std::nanf(""), std::numeric_limits<float>::infinity()}) {
+  // rows of 1000 classes (the sum in sixteen lanes) beside rows of 10 and 40 (four rows at a
+  // time, their chains interleaved): the same verdicts at the edge of the tolerance, and each
+  // bad entry named at its position, in the first group of four rows, the second, and the tail
+  constexpr std::size_t R = 9;
+  for (const std::size_t C : {std::size_t(10), std::size_t(40), std::size_t(1000)}) {
+    for (const std::size_t bad_row : {std::size_t(2), std::size_t(5), std::size_t(8)}) {
+      CAPTURE(C, bad_row);
+      buffers b(R, C);
+      const double tol = 1e-4 + double(C) * double(std::numeric_limits<float>::epsilon());
+      // rows of equal entries, row bad_row's float sum 1 + d: inside the tolerance or outside
+      auto rows = [&](double d) {
+        std::vector<float> y(R * C, 1.0f / float(C));
+        for (std::size_t c = 0; c < C; ++c) y[bad_row * C + c] = float((1.0 + d) / double(C));
+        return y;
+      };
+      auto y = rows(0.5 * tol);
+      CHECK(sg::try_check(b.x(), matrix(y.data(), R, C)).ok());
+      y = rows(-0.5 * tol);
+      CHECK(sg::try_check(b.x(), matrix(y.data(), R, C)).ok());
+      y = rows(2 * tol);
+      auto m = expect_failure(b, matrix(y.data(), R, C), sg::error_kind::invalid_probabilities);
+      CHECK_THAT(m, Contains("row " + std::to_string(bad_row) + " sums to"));
+      y = rows(-2 * tol);
+      expect_failure(b, matrix(y.data(), R, C), sg::error_kind::invalid_probabilities);
+      // -0 is >= 0: a one-hot row written with -0 for its zeros is valid
       y = rows(0);
-      y[C + 17] = bad;
-      m = expect_failure(b, matrix(y.data(), 3, C), sg::error_kind::invalid_probabilities);
-      CHECK_THAT(m, Contains("row 1 holds") && Contains("position " + std::to_string(C + 17)));
+      for (std::size_t c = 0; c < C; ++c) y[bad_row * C + c] = c == 1 ? 1.0f : -0.0f;
+      CHECK(sg::try_check(b.x(), matrix(y.data(), R, C)).ok());
+      // a bad entry in a row whose sum is 1: negative, NaN, +inf
+      for (const float bad : {-1e-6f, std::nanf(""), std::numeric_limits<float>::infinity()}) {
+        y = rows(0);
+        const std::size_t at = bad_row * C + C / 2;
+        y[at] = bad;
+        m = expect_failure(b, matrix(y.data(), R, C), sg::error_kind::invalid_probabilities);
+        CHECK_THAT(m, Contains("row " + std::to_string(bad_row) + " holds") &&
+                          Contains("position " + std::to_string(at)));
+      }
     }
   }
 }
