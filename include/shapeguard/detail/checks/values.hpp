@@ -163,31 +163,38 @@ auto probability_tolerance(std::size_t c) -> double {
          double(c) * double(std::numeric_limits<U>::epsilon());
 }
 
-/// Whether a probability row is valid without doubt (check_target_rows).
+/// Whether a probability row is valid without doubt (check_target_rows): every entry finite
+/// and >= 0 (a NaN or infinite entry makes the sum NaN or infinite; a negative one sets the
+/// sign bit every entry's bits are or-ed into, as -0 does, whose row the loop then decides),
+/// and the sum, in sixteen chains, within the tolerance less the rounding by which it can differ
+/// from the loop's.
 template <class U>
 auto probability_row_surely_valid(const U* row, std::size_t c) -> bool {
+  static_assert(std::is_same_v<U, float> || std::is_same_v<U, double>);
+  using bits = std::conditional_t<sizeof(U) == 4, std::uint32_t, std::uint64_t>;
   double sums[16] = {};
-  unsigned ok = 1;
-  const U largest = std::numeric_limits<U>::max();
+  bits signs[16] = {};
   std::size_t k = 0;
   for (; k + 16 <= c; k += 16)
     for (std::size_t j = 0; j < 16; ++j) {
-      const U v = row[k + j];
-      ok &= unsigned{v >= U(0)} & unsigned{v <= largest};  // (false for NaN and inf)
-      sums[j] += double(v);
+      sums[j] += double(row[k + j]);
+      signs[j] |= std::bit_cast<bits>(row[k + j]);
     }
   for (; k < c; ++k) {
-    const U v = row[k];
-    ok &= unsigned{v >= U(0)} & unsigned{v <= largest};
-    sums[0] += double(v);
+    sums[0] += double(row[k]);
+    signs[0] |= std::bit_cast<bits>(row[k]);
   }
   for (std::size_t w = 8; w > 0; w /= 2)  // pairwise: 4 levels, not 16 dependent additions
-    for (std::size_t j = 0; j < w; ++j) sums[j] += sums[j + w];
+    for (std::size_t j = 0; j < w; ++j) {
+      sums[j] += sums[j + w];
+      signs[j] |= signs[j + w];
+    }
   const double sum = sums[0];
   // two sums of c non-negative terms in any order differ by at most about 2 c 2^-53 times the
   // sum; four times that is a safe margin
   const double margin = 8.0 * double(c + 1) * std::numeric_limits<double>::epsilon() * (sum + 1);
-  return ok != 0 && std::fabs(sum - 1.0) <= probability_tolerance<U>(c) - margin;
+  return (signs[0] >> (8 * sizeof(U) - 1)) == 0 &&
+         std::fabs(sum - 1.0) <= probability_tolerance<U>(c) - margin;
 }
 
 /// Whether each of the 4 probability rows from `row` (c classes apart) is valid: every entry
@@ -242,16 +249,15 @@ auto check_target_rows(const typename Traits::logits_view& logits,
         }
         if (ones != 1) return one_hot_count(e, r, ones, hot);
       } else {
-        // The common case first: sixteen independent sums and no branch per entry (a single
-        // chain of double additions would take its latency, 4 cycles, per entry). A row is let
-        // through here only when it is surely valid: every entry finite and >= 0, and the sum
-        // within the tolerance less the rounding by which this order of the sum can differ from
-        // the loop's below, which decides every other row and names what is wrong.
-        // (rows of fewer than 64 classes: the single chain is short, the 16 sums not worth it)
-        // Shorter rows go four at a time through the loop's own sums, interleaved; a group
-        // with an invalid row is decided row by row below.
-        if (c >= 64 && probability_row_surely_valid(row, c)) continue;
+        // The common case first, for float and double rows, with no branch per entry (a single
+        // chain of double additions would take its latency, 4 cycles, per entry): rows of 64
+        // classes or more in sixteen independent sums, let through only when surely valid
+        // (every entry finite and >= 0, the sum within the tolerance less the rounding by which
+        // this order of the sum can differ from the loop's); shorter rows four at a time through
+        // the loop's own sums, interleaved. The loop below decides every other row and names
+        // what is wrong.
         if constexpr (std::is_same_v<U, float> || std::is_same_v<U, double>) {
+          if (c >= 64 && probability_row_surely_valid(row, c)) continue;
           if (c < 64 && i % 4 == 0 && i + 4 <= n && probability_rows_valid4(row, c)) {
             i += 3;
             continue;

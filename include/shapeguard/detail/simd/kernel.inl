@@ -379,7 +379,10 @@ SHAPEGUARD_SIMD_FN auto dense_rows(const rows_problem<T, U>& p) -> double {
   }
   if (needs_reference(p)) return scalar_rows(p);
 #if SHAPEGUARD_SIMD_TILES
-  if constexpr (std::is_same_v<T, float> && std::is_same_v<U, float>) {
+  // float or 16-bit logits and targets (so that 16-bit calls, and soft-capped ones, which cap
+  // into float, take the path of the float call on the same values)
+  if constexpr ((std::is_same_v<T, float> || is_16bit_v<T>) &&
+                (std::is_same_v<U, float> || is_16bit_v<U>)) {
     if (p.classes <= vf::width) return dense_tile_rows<1>(p);
     if (p.classes <= 2 * vf::width) return dense_tile_rows<2>(p);
   }

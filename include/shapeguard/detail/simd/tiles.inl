@@ -252,14 +252,16 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
   return total;
 }
 
-/// Float rows of at most R registers with float per-class targets (probabilities, one-hot,
-/// multi-hot), `width` rows at a time with one row per lane, as tile_rows: the logits and the
-/// targets are loaded row by row and transposed, so that the max, exp, the sums s and A =
+/// Rows of at most R registers with per-class targets (probabilities, one-hot, multi-hot),
+/// `width` rows at a time with one row per lane, as tile_rows: the logits and the targets are
+/// loaded row by row into float lanes and transposed, so that the max, exp, the sums s and A =
 /// sum_c a_c and the gap sum_c a_c (m - x_c) (in double lanes, a_c = 0 left out as in
 /// dense_target) are vertical operations. Each row's statistics then go to loss_batch, and its
-/// gradient factor is formed in double, as short_rows does for one row.
-template <std::size_t R>
-SHAPEGUARD_SIMD_FN auto dense_tile_rows(const rows_problem<float, float>& p) -> double {
+/// gradient factor is formed in double, as short_rows does for one row. Logits T and targets U
+/// float, or 16-bit (read exactly into float lanes, the gradient rounded once when stored): the
+/// 16-bit results are the float call's on the same values.
+template <std::size_t R, class T, class U>
+SHAPEGUARD_SIMD_FN auto dense_tile_rows(const rows_problem<T, U>& p) -> double {
   using V = vf;
   using reg = typename V::reg;
   constexpr std::size_t W = V::width;
@@ -272,7 +274,7 @@ SHAPEGUARD_SIMD_FN auto dense_tile_rows(const rows_problem<float, float>& p) -> 
   float w[R * W];
   for (std::size_t c = 0; c < R * W; ++c) w[c] = c < C && p.weights ? p.weights[c] : 1.0f;
   const bool weighted = p.weights != nullptr;
-  simd::loss_batch<float> out(p.losses, p.z_loss);
+  simd::loss_batch<T> out(p.losses, p.z_loss);
 
   for (std::size_t r0 = 0; r0 < p.rows; r0 += W) {
     const std::size_t n = p.rows - r0 < W ? p.rows - r0 : W;
@@ -366,7 +368,7 @@ SHAPEGUARD_SIMD_FN auto dense_tile_rows(const rows_problem<float, float>& p) -> 
       SHAPEGUARD_UNROLL(16)
       for (std::size_t j = 0; j < W; ++j) {
         if (j < n) {
-          float* g = p.grad + (r0 + j) * C + h * W;
+          T* g = p.grad + (r0 + j) * C + h * W;
           if (len == W)
             V::store(g, X[h][j]);
           else
