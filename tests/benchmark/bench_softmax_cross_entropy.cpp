@@ -150,6 +150,28 @@ void bm_shapeguard(benchmark::State& state, shape s, sg::isa set, bool backward,
   count_elements(state, s);
 }
 
+/// The plain case with the class count in the type, `extents<dyn, C>`, against the dynamic
+/// views of bm_shapeguard: the same kernel, the checks of the class axis at compile time.
+template <std::size_t C>
+void bm_shapeguard_static(benchmark::State& state, shape s, sg::isa set) {
+  if (!sg::is_supported(set)) {
+    state.SkipWithError("instruction set not supported here");
+    return;
+  }
+  problem p = make(s);
+  const sg::tensor_view<const float, sg::extents<sg::dyn, C>> x(p.logits.data(), s.rows);
+  const sg::tensor_view<float, sg::extents<sg::dyn, C>> g(p.grad.data(), s.rows);
+  const sg::tensor_view<const std::int64_t, sg::extents<sg::dyn>> y(p.labels.data(), s.rows);
+  const sg::isa previous = sg::detail::override_isa(set);
+  for (auto _ : state) {
+    const float loss = sg::softmax_cross_entropy(x, y, g);
+    benchmark::DoNotOptimize(loss);
+    benchmark::ClobberMemory();
+  }
+  sg::detail::override_isa(previous);
+  count_elements(state, s);
+}
+
 /// The plain case (class indices) with logits and gradient stored in 16 bits (H), computed in
 /// float: the same logits as the float cases, rounded.
 template <class H>
@@ -480,6 +502,15 @@ int main(int argc, char** argv) {
           benchmark::RegisterBenchmark(n.c_str(), bm_shapeguard, s, set, true, std::size_t(1), v)
               ->UseRealTime();
         }
+      }
+    }
+    // the class count in the type, fused, one thread
+    if (s.classes == 10) {
+      for (sg::isa set : {sg::isa::avx2, sg::isa::avx512, sg::isa::neon}) {
+        if (!sg::is_supported(set)) continue;
+        const std::string n =
+            "shapeguard/" + std::string(sg::to_string(set)) + "/fused/static/" + name(s) + "/threads:1";
+        benchmark::RegisterBenchmark(n.c_str(), bm_shapeguard_static<10>, s, set)->UseRealTime();
       }
     }
     // 16-bit storage, one thread

@@ -101,3 +101,10 @@ for s in shapes:
         print(f"| {s} | {isa} | {fmt(plain)} | {fmt(smooth)} | {fmt(weights)} | {fmt(prob)} "
               f"| {fmt(tprob)} | {fmt(two)} | {ratio2(smooth, plain)} | {ratio2(weights, plain)} "
               f"| {ratio(tprob, prob)} faster | {ratio2(plain, two)} faster |")
+
+for isa in ("avx512", "avx2", "neon"):
+    static = get(f"shapeguard/{isa}/fused/static/8192x10/threads:1")
+    plain = get(f"shapeguard/{isa}/fused/8192x10/threads:1")
+    if static is not None and plain is not None:
+        print(f"\n8192x10 with the class count in the type ({isa}): {fmt(static)} against "
+              f"{fmt(plain)} dynamic ({ratio2(static, plain)} of its time)")
