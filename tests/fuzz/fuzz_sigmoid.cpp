@@ -57,6 +57,13 @@ struct prediction {
       if ((v.where & where) && v.lo <= bound) out.insert(v.kind);
     return out;
   }
+  // Whether checks a and b see the same violations (not only the same kinds: a violation only
+  // the call sees may be its first where try_check's first is another of the same kinds).
+  auto same_in(unsigned a, unsigned b) const -> bool {
+    for (const auto& v : list)
+      if (bool(v.where & a) != bool(v.where & b)) return false;
+    return true;
+  }
   auto text(unsigned where) const -> std::string {
     std::string out = "{";
     for (const auto& v : list)
@@ -708,7 +715,7 @@ void run_sigmoid(source& s) {
       FUZZ_REQUIRE(allowed_call.count(out.kind) != 0,
                    "{}: the call raised {} but the first violation is one of {}: {}", where,
                    sg::to_string(out.kind), kinds_text(allowed_call), out.message);
-      if (with_out && allowed_call == allowed_check_out)
+      if (with_out && p.same_in(in_call, in_check_out))
         FUZZ_REQUIRE(!with_out->ok() && with_out->kind() == out.kind,
                      "{}: the call raised {} but try_check with its outputs said {}", where,
                      sg::to_string(out.kind),

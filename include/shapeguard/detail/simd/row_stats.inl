@@ -14,7 +14,7 @@ template <class V, class P>
 SHAPEGUARD_SIMD_IN void fold(simd::row_sums& out, const vec_sums<V>& acc) {
   out.s += V::reduce_add(acc.s);
   if constexpr (P::sums_terms) {
-    out.gap += gap_reduce<V>(acc.gap) + V::reduce_add(acc.gap_v);
+    out.gap += gap_reduce<V>(acc.gap);
     out.a += V::reduce_add(acc.a);
   }
 }
@@ -58,10 +58,8 @@ SHAPEGUARD_SIMD_FN auto first_equal(const S* x, std::size_t n, typename V::value
 
 /// Sums over x[0, n) against the reference m: s = sum exp(x - m) and the target policy P's
 /// terms; with Store, exp(x - m) is written to g, in the lanes' type (the gradient buffer, which
-/// may be x, or a scratch row for 16-bit storage). The gap is summed in the lanes' type and a
-/// fold whose sum is not finite summed again from x in double lanes; with Wide (g is x: the
-/// logits are gone once stored), in double lanes from the start.
-template <class V, class P, bool Store, class S, bool Wide = false>
+/// may be x, or a scratch row for 16-bit storage).
+template <class V, class P, bool Store, class S>
 SHAPEGUARD_SIMD_IN auto exp_pass(const S* x, typename V::value_type* g,
                                  const typename P::target* t, const float* w, std::size_t n,
                                  typename V::value_type m, typename V::value_type keep,
@@ -77,7 +75,6 @@ SHAPEGUARD_SIMD_IN auto exp_pass(const S* x, typename V::value_type* g,
   std::size_t c = 0;
   for (;;) {
     vec_sums<V> acc = sums_zero<V>();
-    const std::size_t start = c;
     const std::size_t end = n - c > simd::fold_elems ? c + simd::fold_elems : n;
     for (; c + W <= end; c += W) {
       if constexpr (Store)
@@ -86,7 +83,7 @@ SHAPEGUARD_SIMD_IN auto exp_pass(const S* x, typename V::value_type* g,
       const reg e = vexp<V>(V::sub(xv, mv));
       if constexpr (Store) V::store(g + c, e);
       acc.s = V::add(acc.s, e);
-      P::template terms<V, false, Wide>(acc, xv, mv, md, t, w, c, W, kv, sv);
+      P::template terms<V, false>(acc, xv, mv, md, t, w, c, W, kv, sv);
     }
     const bool last = end == n;
     if (last && c < n) {
@@ -95,23 +92,7 @@ SHAPEGUARD_SIMD_IN auto exp_pass(const S* x, typename V::value_type* g,
       const reg e = vexp<V>(V::sub(xv, mv));
       if constexpr (Store) V::store_tail(g + c, n - c, e);
       acc.s = V::add(acc.s, e);
-      P::template terms<V, true, Wide>(acc, xv, mv, md, t, w, c, n - c, kv, sv);
-    }
-    if constexpr (P::sums_terms && !Wide) {
-      // a gap term overflowed the lanes' type (logits further apart than float's range), or
-      // is NaN or infinite itself: this fold's gap again, in double lanes
-      if (!std::isfinite(V::reduce_add(acc.gap_v))) {
-        vec_sums<V> wide = sums_zero<V>();
-        std::size_t k = start;
-        for (; k + W <= end; k += W)
-          P::template terms<V, false, true>(wide, V::load(x + k), mv, md, t, w, k, W, kv, sv);
-        if (k < end)
-          P::template terms<V, true, true>(
-              wide, V::load_tail(x + k, end - k, -std::numeric_limits<T>::infinity()), mv, md, t,
-              w, k, end - k, kv, sv);
-        acc.gap = wide.gap;
-        acc.gap_v = V::zero();
-      }
+      P::template terms<V, true>(acc, xv, mv, md, t, w, c, n - c, kv, sv);
     }
     fold<V, P>(out, acc);
     if (last) return out;
@@ -159,16 +140,9 @@ SHAPEGUARD_SIMD_IN auto block_sums(const S* x, typename V::value_type* g,
       }
     }
     if constexpr (Store) ref[b] = m;
-    const S* const next = c + B < n ? x + c + B : ahead;
-    if constexpr (Store && P::sums_terms) {
-      if (static_cast<const void*>(g) == static_cast<const void*>(x)) {  // in place
-        sums += exp_pass<V, P, Store, S, true>(x + c, offset(g, c), offset(t, c), offset(w, c),
-                                               len, m, keep, spread, next);
-        continue;
-      }
-    }
-    sums += exp_pass<V, P, Store>(x + c, offset(g, c), offset(t, c), offset(w, c), len, m, keep,
-                                  spread, next);
+    sums += exp_pass<V, P, Store>(x + c, offset(g, c), offset(t, c), offset(w, c),
+                                               len, m, keep, spread,
+                                               c + B < n ? x + c + B : ahead);
   }
   return sums;
 }
