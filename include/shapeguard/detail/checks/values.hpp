@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "../../options.hpp"
+#include "../../storage.hpp"
 #include "../strided.hpp"
 #include "report.hpp"
 
@@ -163,6 +164,22 @@ auto probability_tolerance(std::size_t c) -> double {
          double(c) * double(std::numeric_limits<U>::epsilon());
 }
 
+/// Target types whose sign is their top bit (float, double and the 16-bit types), which the
+/// fast paths of check_target_rows or together.
+template <class U>
+inline constexpr bool sign_on_top_v = std::is_floating_point_v<U> || is_16bit_v<U>;
+
+template <class U>
+using sign_word = std::conditional_t<sizeof(U) == 2, std::uint16_t,
+                                     std::conditional_t<sizeof(U) == 4, std::uint32_t,
+                                                        std::uint64_t>>;
+
+/// Whether target bits (or-ed, widened) have U's sign bit set.
+template <class U>
+auto has_sign(std::uint64_t bits) -> bool {
+  return (bits >> (8 * sizeof(U) - 1)) != 0;
+}
+
 /// Whether a probability row is valid without doubt (check_target_rows): every entry finite
 /// and >= 0 (a NaN or infinite entry makes the sum NaN or infinite; a negative one sets the
 /// sign bit every entry's bits are or-ed into, as -0 does, whose row the loop then decides),
@@ -170,10 +187,10 @@ auto probability_tolerance(std::size_t c) -> double {
 /// from the loop's.
 template <class U>
 auto probability_row_surely_valid(const U* row, std::size_t c) -> bool {
-  static_assert(std::is_same_v<U, float> || std::is_same_v<U, double>);
-  using bits = std::conditional_t<sizeof(U) == 4, std::uint32_t, std::uint64_t>;
+  static_assert(sign_on_top_v<U>);
+  using bits = sign_word<U>;
   double sums[16] = {};
-  bits signs[16] = {};
+  std::uint64_t signs[16] = {};
   std::size_t k = 0;
   for (; k + 16 <= c; k += 16)
     for (std::size_t j = 0; j < 16; ++j) {
@@ -193,8 +210,7 @@ auto probability_row_surely_valid(const U* row, std::size_t c) -> bool {
   // two sums of c non-negative terms in any order differ by at most about 2 c 2^-53 times the
   // sum; four times that is a safe margin
   const double margin = 8.0 * double(c + 1) * std::numeric_limits<double>::epsilon() * (sum + 1);
-  return (signs[0] >> (8 * sizeof(U) - 1)) == 0 &&
-         std::fabs(sum - 1.0) <= probability_tolerance<U>(c) - margin;
+  return !has_sign<U>(signs[0]) && std::fabs(sum - 1.0) <= probability_tolerance<U>(c) - margin;
 }
 
 /// Whether each of the 4 probability rows from `row` (c classes apart) is valid: every entry
@@ -203,24 +219,24 @@ auto probability_row_surely_valid(const U* row, std::size_t c) -> bool {
 /// infinite entry makes its row's sum NaN or infinite, outside the tolerance, and a negative
 /// one sets the sign bit that every entry's bits are or-ed into (as -0 does, which sends its
 /// rows to the loop, where it is valid). The four chains are interleaved, with no branch and
-/// no comparison per entry (check_target_rows' float and double rows of fewer than 64 classes).
+/// no comparison per entry (check_target_rows' rows of fewer than 64 classes).
 template <class U>
 auto probability_rows_valid4(const U* row, std::size_t c) -> bool {
-  static_assert(std::is_same_v<U, float> || std::is_same_v<U, double>);
-  using bits = std::conditional_t<sizeof(U) == 4, std::uint32_t, std::uint64_t>;
+  static_assert(sign_on_top_v<U>);
+  using bits = sign_word<U>;
   double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  bits signs = 0;
+  std::uint64_t signs = 0;
   for (std::size_t k = 0; k < c; ++k) {
     const U v0 = row[k], v1 = row[c + k], v2 = row[2 * c + k], v3 = row[3 * c + k];
     s0 += double(v0);
     s1 += double(v1);
     s2 += double(v2);
     s3 += double(v3);
-    signs |= std::bit_cast<bits>(v0) | std::bit_cast<bits>(v1) | std::bit_cast<bits>(v2) |
-             std::bit_cast<bits>(v3);
+    signs |= std::uint64_t{std::bit_cast<bits>(v0)} | std::bit_cast<bits>(v1) |
+             std::bit_cast<bits>(v2) | std::bit_cast<bits>(v3);
   }
   const double tol = probability_tolerance<U>(c);
-  return (signs >> (8 * sizeof(U) - 1)) == 0 && std::fabs(s0 - 1.0) <= tol &&
+  return !has_sign<U>(signs) && std::fabs(s0 - 1.0) <= tol &&
          std::fabs(s1 - 1.0) <= tol && std::fabs(s2 - 1.0) <= tol && std::fabs(s3 - 1.0) <= tol;
 }
 
@@ -249,14 +265,14 @@ auto check_target_rows(const typename Traits::logits_view& logits,
         }
         if (ones != 1) return one_hot_count(e, r, ones, hot);
       } else {
-        // The common case first, for float and double rows, with no branch per entry (a single
+        // The common case first, for floating rows, with no branch per entry (a single
         // chain of double additions would take its latency, 4 cycles, per entry): rows of 64
         // classes or more in sixteen independent sums, let through only when surely valid
         // (every entry finite and >= 0, the sum within the tolerance less the rounding by which
         // this order of the sum can differ from the loop's); shorter rows four at a time through
         // the loop's own sums, interleaved. The loop below decides every other row and names
         // what is wrong.
-        if constexpr (std::is_same_v<U, float> || std::is_same_v<U, double>) {
+        if constexpr (sign_on_top_v<U>) {
           if (c >= 64 && probability_row_surely_valid(row, c)) continue;
           if (c < 64 && i % 4 == 0 && i + 4 <= n && probability_rows_valid4(row, c)) {
             i += 3;
