@@ -14,7 +14,7 @@ template <class V, class P>
 SHAPEGUARD_SIMD_IN void fold(simd::row_sums& out, const vec_sums<V>& acc) {
   out.s += V::reduce_add(acc.s);
   if constexpr (P::sums_terms) {
-    out.gap += gap_reduce<V>(acc.gap);
+    out.gap += gap_reduce<V>(acc.gap) + V::reduce_add(acc.gap_v);
     out.a += V::reduce_add(acc.a);
   }
 }
@@ -58,8 +58,11 @@ SHAPEGUARD_SIMD_FN auto first_equal(const S* x, std::size_t n, typename V::value
 
 /// Sums over x[0, n) against the reference m: s = sum exp(x - m) and the target policy P's
 /// terms; with Store, exp(x - m) is written to g, in the lanes' type (the gradient buffer, which
-/// may be x, or a scratch row for 16-bit storage).
-template <class V, class P, bool Store, class S>
+/// may be x, or a scratch row for 16-bit storage). The gap is summed in the lanes' type and a
+/// fold whose sum is not finite summed again from its logits in double lanes; with InPlace (g is
+/// x, so the logits are gone once stored), each fold's logits are kept in a 4 KiB buffer for that,
+/// so that a call in place gives the bits of the same call out of place.
+template <class V, class P, bool Store, class S, bool InPlace = false>
 SHAPEGUARD_SIMD_IN auto exp_pass(const S* x, typename V::value_type* g,
                                  const typename P::target* t, const float* w, std::size_t n,
                                  typename V::value_type m, typename V::value_type keep,
@@ -72,27 +75,55 @@ SHAPEGUARD_SIMD_IN auto exp_pass(const S* x, typename V::value_type* g,
   const reg mv = V::set1(m), kv = V::set1(keep), sv = V::set1(spread);
   const vd::reg md = vd::set1(double(m));
   simd::row_sums out;
+  static_assert(!InPlace || (Store && std::is_same_v<S, T>));
+  // the fold's logits, for the redo below (x itself where it is not overwritten)
+  alignas(64) T saved[InPlace ? simd::fold_elems : 1];
   std::size_t c = 0;
   for (;;) {
     vec_sums<V> acc = sums_zero<V>();
+    const std::size_t start = c;
     const std::size_t end = n - c > simd::fold_elems ? c + simd::fold_elems : n;
     for (; c + W <= end; c += W) {
       if constexpr (Store)
         if (next) __builtin_prefetch(next + c, 0, 3);
       const reg xv = V::load(x + c);
       const reg e = vexp<V>(V::sub(xv, mv));
+      if constexpr (InPlace) V::store(saved + (c - start), xv);
       if constexpr (Store) V::store(g + c, e);
       acc.s = V::add(acc.s, e);
-      P::template terms<V, false>(acc, xv, mv, md, t, w, c, W, kv, sv);
+      P::template terms<V, false, false>(acc, xv, mv, md, t, w, c, W, kv, sv);
     }
     const bool last = end == n;
     if (last && c < n) {
       // lanes past the end hold -inf - m: exp gives 0 there, add_terms masks them
       const reg xv = V::load_tail(x + c, n - c, -std::numeric_limits<T>::infinity());
       const reg e = vexp<V>(V::sub(xv, mv));
+      if constexpr (InPlace) V::store(saved + (c - start), xv);
       if constexpr (Store) V::store_tail(g + c, n - c, e);
       acc.s = V::add(acc.s, e);
-      P::template terms<V, true>(acc, xv, mv, md, t, w, c, n - c, kv, sv);
+      P::template terms<V, true, false>(acc, xv, mv, md, t, w, c, n - c, kv, sv);
+    }
+    if constexpr (P::sums_terms) {
+      // a gap term overflowed the lanes' type (logits further apart than float's range), or
+      // is NaN or infinite itself: this fold's gap again, in double lanes
+      if (!std::isfinite(V::reduce_add(acc.gap_v))) {
+        const auto logits = [&](std::size_t k) {
+          if constexpr (InPlace)
+            return saved + (k - start);
+          else
+            return x + k;
+        };
+        vec_sums<V> wide = sums_zero<V>();
+        std::size_t k = start;
+        for (; k + W <= end; k += W)
+          P::template terms<V, false, true>(wide, V::load(logits(k)), mv, md, t, w, k, W, kv, sv);
+        if (k < end)
+          P::template terms<V, true, true>(
+              wide, V::load_tail(logits(k), end - k, -std::numeric_limits<T>::infinity()), mv, md,
+              t, w, k, end - k, kv, sv);
+        acc.gap = wide.gap;
+        acc.gap_v = V::zero();
+      }
     }
     fold<V, P>(out, acc);
     if (last) return out;
@@ -140,9 +171,16 @@ SHAPEGUARD_SIMD_IN auto block_sums(const S* x, typename V::value_type* g,
       }
     }
     if constexpr (Store) ref[b] = m;
-    sums += exp_pass<V, P, Store>(x + c, offset(g, c), offset(t, c), offset(w, c),
-                                               len, m, keep, spread,
-                                               c + B < n ? x + c + B : ahead);
+    const S* const next = c + B < n ? x + c + B : ahead;
+    if constexpr (Store && P::sums_terms && std::is_same_v<S, T>) {
+      if (g == x) {  // in place
+        sums += exp_pass<V, P, Store, S, true>(x + c, offset(g, c), offset(t, c), offset(w, c),
+                                               len, m, keep, spread, next);
+        continue;
+      }
+    }
+    sums += exp_pass<V, P, Store>(x + c, offset(g, c), offset(t, c), offset(w, c), len, m, keep,
+                                  spread, next);
   }
   return sums;
 }

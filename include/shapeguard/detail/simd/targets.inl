@@ -6,7 +6,8 @@
 //                       index_coeffs once per row, not from the passes over the classes
 //   P::weighted         the passes read class weights
 //   P::sums_terms       the passes sum the gap and a (otherwise s alone)
-//   P::terms<V, Tail>   adds a register's gap a_c (m - x_c) and a_c (Tail: its first n lanes)
+//   P::terms<V, Tail, Wide>  adds a register's gap a_c (m - x_c) (in double lanes, or with
+//                       Wide false in the lanes' own type) and a_c (Tail: its first n lanes)
 //   P::grad<V, Tail>    e r minus the register's a_c, pre-scaled (the target class of an index
 //                       row is fixed by the caller)
 //   P::rebase           moves a row's sums over its first c classes to a larger max
@@ -57,15 +58,32 @@ SHAPEGUARD_SIMD_IN auto gap_reduce(const gap_lanes& g) -> double {
     return vd::reduce_add(g.lo);
 }
 
+/// A register's sums: s, a, and the gap either in double lanes (gap) or, where the statistics
+/// pass can redo a fold in double when a term overflows (exp_pass), in the lanes' own type
+/// (gap_v): every term is >= 0, so a float sum of at most fold_elems / width of them per lane
+/// is within 4e-6 relative, as s is, and it is finite exactly when no term overflowed.
 template <class V>
 struct vec_sums {
-  typename V::reg s, a;
+  typename V::reg s, a, gap_v;
   gap_lanes gap;
 };
 
 template <class V>
 SHAPEGUARD_SIMD_IN auto sums_zero() -> vec_sums<V> {
-  return {V::zero(), V::zero(), gap_zero()};
+  return {V::zero(), V::zero(), V::zero(), gap_zero()};
+}
+
+/// acc's gap += a * (m - x) lane-wise, or m - x with Unit (a unused): in double lanes (Wide), or
+/// in the lanes' own type (gap_v).
+template <class V, bool Unit, bool Wide>
+SHAPEGUARD_SIMD_IN void add_gap(vec_sums<V>& acc, typename V::reg x, typename V::reg a,
+                                typename V::reg mv, vd::reg md) {
+  if constexpr (Wide)
+    gap_add<V, Unit>(acc.gap, x, a, md, md);
+  else if constexpr (Unit)
+    acc.gap_v = V::add(acc.gap_v, V::sub(mv, x));
+  else
+    acc.gap_v = V::fmadd(a, V::sub(mv, x), acc.gap_v);
 }
 
 /// Class index without smoothing: a_c is nonzero at the target only, so the passes sum s alone.
@@ -74,7 +92,7 @@ struct index_target {
   using target = T;
   static constexpr bool by_index = true, weighted = false, sums_terms = false;
 
-  template <class V, bool Tail>
+  template <class V, bool Tail, bool Wide = true>
   SHAPEGUARD_SIMD_IN static void terms(vec_sums<V>&, typename V::reg, typename V::reg, vd::reg,
                                        const target*, const float*, std::size_t, std::size_t,
                                        typename V::reg, typename V::reg) {}
@@ -97,16 +115,16 @@ struct smoothed_target {
   using target = T;
   static constexpr bool by_index = true, weighted = Weighted, sums_terms = true;
 
-  template <class V, bool Tail>
+  template <class V, bool Tail, bool Wide = true>
   SHAPEGUARD_SIMD_IN static void terms(vec_sums<V>& acc, typename V::reg x, typename V::reg mv,
                                        vd::reg md, const target*, const float* w, std::size_t c,
                                        std::size_t n, typename V::reg, typename V::reg) {
     if constexpr (Weighted) {
       const typename V::reg wv = Tail ? V::load_tail(w + c, n, T(0)) : V::load(w + c);
-      gap_add<V, false>(acc.gap, V::select(V::nonzero(wv), x, mv), wv, md, md);
+      add_gap<V, false, Wide>(acc, V::select(V::nonzero(wv), x, mv), wv, mv, md);
       acc.a = V::add(acc.a, wv);
     } else {
-      gap_add<V, true>(acc.gap, Tail ? V::select(V::tail_mask(n), x, mv) : x, x, md, md);
+      add_gap<V, true, Wide>(acc, Tail ? V::select(V::tail_mask(n), x, mv) : x, x, mv, md);
     }
   }
   template <class V, bool Tail>
@@ -143,14 +161,14 @@ struct dense_target {
       a = V::select(V::tail_mask(n), a, V::zero());
     return a;
   }
-  template <class V, bool Tail>
+  template <class V, bool Tail, bool Wide = true>
   SHAPEGUARD_SIMD_IN static void terms(vec_sums<V>& acc, typename V::reg x, typename V::reg mv,
                                        vd::reg md, const U* t, const float* w, std::size_t c,
                                        std::size_t n, typename V::reg keep,
                                        typename V::reg spread) {
     const typename V::reg a = coeff<V, Tail>(t, w, c, n, keep, spread);
     acc.a = V::add(acc.a, a);
-    gap_add<V, false>(acc.gap, V::select(V::nonzero(a), x, mv), a, md, md);
+    add_gap<V, false, Wide>(acc, V::select(V::nonzero(a), x, mv), a, mv, md);
   }
   template <class V, bool Tail>
   SHAPEGUARD_SIMD_IN static auto grad(typename V::reg e, typename V::reg r, const U* t,
