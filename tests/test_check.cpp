@@ -282,6 +282,17 @@ TEST_CASE("probability rows: the fast paths accept exactly what the named check 
       CHECK_THAT(m, Contains("row " + std::to_string(bad_row) + " sums to"));
       y = rows(-2 * tol);
       expect_failure(b, matrix(y.data(), R, C), sg::error_kind::invalid_probabilities);
+      // sums at the edge of the tolerance, where the fast paths' own rounding matters: the
+      // verdict is the one of the row's sum in double, as the named check adds it
+      for (const double f : {-0.05, -0.01, -1e-3, -1e-4, 1e-4, 1e-3, 0.01, 0.05}) {
+        for (const double sign : {1.0, -1.0}) {
+          y = rows(sign * tol * (1 + f));
+          double sum = 0;
+          for (std::size_t c = 0; c < C; ++c) sum += double(y[bad_row * C + c]);
+          CAPTURE(f, sign, sum - 1);
+          CHECK(sg::try_check(b.x(), matrix(y.data(), R, C)).ok() == (std::fabs(sum - 1) <= tol));
+        }
+      }
       // -0 is >= 0: a one-hot row written with -0 for its zeros is valid
       y = rows(0);
       for (std::size_t c = 0; c < C; ++c) y[bad_row * C + c] = c == 1 ? 1.0f : -0.0f;

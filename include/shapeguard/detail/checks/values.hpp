@@ -183,33 +183,43 @@ auto has_sign(std::uint64_t bits) -> bool {
 /// Whether a probability row is valid without doubt (check_target_rows): every entry finite
 /// and >= 0 (a NaN or infinite entry makes the sum NaN or infinite; a negative one sets the
 /// sign bit every entry's bits are or-ed into, as -0 does, whose row the loop then decides),
-/// and the sum, in sixteen chains, within the tolerance less the rounding by which it can differ
-/// from the loop's.
+/// and the sum within the tolerance less the rounding by which it can differ from the loop's.
+/// Sixteen chains in the lanes' type: float for float and 16-bit targets (every entry exact in
+/// float), double for double; the chains and their sign words fit in the registers of the
+/// baseline instruction set, so that the row streams through at about the speed of a read.
 template <class U>
 auto probability_row_surely_valid(const U* row, std::size_t c) -> bool {
   static_assert(sign_on_top_v<U>);
   using bits = sign_word<U>;
-  double sums[16] = {};
-  std::uint64_t signs[16] = {};
+  using lane = std::conditional_t<std::is_same_v<U, double>, double, float>;
+  constexpr std::size_t L = 16;
+  lane sums[L] = {};
+  bits signs[L] = {};
   std::size_t k = 0;
-  for (; k + 16 <= c; k += 16)
-    for (std::size_t j = 0; j < 16; ++j) {
-      sums[j] += double(row[k + j]);
-      signs[j] |= std::bit_cast<bits>(row[k + j]);
-    }
-  for (; k < c; ++k) {
-    sums[0] += double(row[k]);
-    signs[0] |= std::bit_cast<bits>(row[k]);
+  // the sixteen chains written out, so that they stay in registers
+  const auto step = [&]<std::size_t... j>(std::index_sequence<j...>) {
+    ((sums[j] += lane(row[k + j]), signs[j] |= std::bit_cast<bits>(row[k + j])), ...);
+  };
+  for (; k + L <= c; k += L) step(std::make_index_sequence<L>{});
+  for (std::size_t j = 0; k < c; ++k, ++j) {  // the tail, one entry per chain
+    sums[j] += lane(row[k]);
+    signs[j] |= std::bit_cast<bits>(row[k]);
   }
-  for (std::size_t w = 8; w > 0; w /= 2)  // pairwise: 4 levels, not 16 dependent additions
+  for (std::size_t w = L / 2; w > 0; w /= 2)  // pairwise: 4 levels, not 16 dependent additions
     for (std::size_t j = 0; j < w; ++j) {
       sums[j] += sums[j + w];
       signs[j] |= signs[j + w];
     }
-  const double sum = sums[0];
-  // two sums of c non-negative terms in any order differ by at most about 2 c 2^-53 times the
-  // sum; four times that is a safe margin
-  const double margin = 8.0 * double(c + 1) * std::numeric_limits<double>::epsilon() * (sum + 1);
+  const double sum = double(sums[0]);
+  // A sum of non-negative terms, each chain at most c / 16 + 1 of them and 4 levels on top, is
+  // within (c / 16 + 5) epsilon of the lanes' type of the exact sum, and the loop's double sum
+  // within c double epsilons: twice both is a safe margin (an overflowed float sum is infinite,
+  // and the loop decides the row).
+  const double margin =
+      2.0 *
+      (double(c / L + 5) * double(std::numeric_limits<lane>::epsilon()) +
+       double(c) * std::numeric_limits<double>::epsilon()) *
+      (sum + 1);
   return !has_sign<U>(signs[0]) && std::fabs(sum - 1.0) <= probability_tolerance<U>(c) - margin;
 }
 
