@@ -5,6 +5,8 @@
 #include <shapeguard/shapeguard.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -78,6 +80,16 @@ void check_any_thread_count(const std::vector<float>& x, std::size_t n, std::siz
   }
 }
 
+/// Every caller of meet() on one `arrived` counts itself in and waits (at most 5 s) until
+/// `n` have: whether they all did. Blocks that meet can only all finish if they run at once.
+auto meet(std::atomic<std::size_t>& arrived, std::size_t n) -> bool {
+  arrived.fetch_add(1);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (arrived.load() < n)
+    if (std::chrono::steady_clock::now() > until) return false;
+  return true;
+}
+
 }  // namespace
 
 TEST_CASE("threads: one per 2^18 logits, at most the caller's, each block run once", "[threads]") {
@@ -102,9 +114,17 @@ TEST_CASE("threads: one per 2^18 logits, at most the caller's, each block run on
     });
     INFO(blocks << " blocks on up to " << threads << " threads");
     CHECK(std::count(runs.begin(), runs.end(), 1) == std::ptrdiff_t(blocks));
+    // the threads take blocks as they come free: a thread may find none left
     const std::set<std::thread::id> ids(ran_on.begin(), ran_on.end());
-    CHECK(ids.size() == std::min(blocks, threads));
+    CHECK(ids.size() <= std::min(blocks, threads));
     if (blocks > 0) CHECK(ran_on[0] == std::this_thread::get_id());  // the caller's thread
+  }
+  // `threads` threads run at once: blocks that wait for each other all finish
+  for (const std::size_t threads : {std::size_t(2), std::size_t(3), std::size_t(5)}) {
+    INFO(threads << " blocks that meet, on " << threads << " threads");
+    std::atomic<std::size_t> arrived{0}, met{0};
+    sd::for_each_block(threads, threads, [&](std::size_t) { met += meet(arrived, threads); });
+    CHECK(met == threads);
   }
 }
 
@@ -123,11 +143,18 @@ TEST_CASE("calls with threads > 1 reuse the pool's threads", "[threads]") {
   for (int call = 0; call < 20; ++call) {
     CHECK(sg::softmax_cross_entropy(matrix(x.data(), n, c), y, mutable_matrix(g.data(), n, c),
                                     o) == first);
+    // two blocks that meet: the caller runs one, a pool thread the other
     std::mutex m;
-    sd::for_each_block(4, 2, [&](std::size_t) {
-      const std::lock_guard lock(m);
-      ids.insert(std::this_thread::get_id());
+    std::atomic<std::size_t> arrived{0};
+    std::atomic<bool> met{true};
+    sd::for_each_block(2, 2, [&](std::size_t) {
+      {
+        const std::lock_guard lock(m);
+        ids.insert(std::this_thread::get_id());
+      }
+      if (!meet(arrived, 2)) met = false;
     });
+    CHECK(met);
   }
   CHECK(sd::block_pool::threads_started() == started);
   CHECK(ids.size() == 2);  // the caller and the same one pool thread, every time

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
@@ -38,13 +39,36 @@ constexpr auto thread_count(std::size_t elements, std::size_t requested) noexcep
   return std::clamp<std::size_t>(elements / min_elements_per_thread, 1, requested);
 }
 
+/// Waits for `ready()` by spinning (a pause between looks) for up to `budget`; whether it
+/// came. A thread woken from sleep takes tens of microseconds to run again (more on a virtual
+/// machine), as long as a block of rows takes: a short wait is cheaper spun than slept.
+template <class Ready>
+auto spin_until(const Ready& ready, std::chrono::microseconds budget) -> bool {
+  const auto until = std::chrono::steady_clock::now() + budget;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (ready()) return true;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#elif defined(__aarch64__)
+      asm volatile("yield");
+#endif
+    }
+    if (std::chrono::steady_clock::now() >= until) return ready();
+  }
+}
+
 /// The threads that run a call's blocks beside the caller's: started when a call first needs
 /// them and kept, so that a training loop's calls with `threads > 1` start no threads. One call
 /// uses them at a time; a call that finds them busy (another thread's call) starts its own, as
 /// does a process forked from the one that started them (its copy of the pool has no threads:
-/// it is left alone and a new one started).
+/// it is left alone and a new one started). A thread done with a call looks for the next one
+/// for worker_spin before it sleeps, and the caller, done with its part, waits for the others
+/// spinning for up to caller_spin.
 class block_pool {
  public:
+  static constexpr std::chrono::microseconds worker_spin{200}, caller_spin{5000};
+
   /// This process's pool.
   static auto get() -> block_pool& {
     static std::atomic<block_pool*> current{nullptr};
@@ -78,13 +102,15 @@ class block_pool {
       task_ = [](const void* f, std::size_t t) { (*static_cast<const F*>(f))(t); };
       context_ = &run;
       active_ = threads;
-      pending_ = threads - 1;
-      ++generation_;
+      pending_.store(threads - 1, std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
     run(0);
+    if (spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; }, caller_spin))
+      return true;
     std::unique_lock lock(m_);
-    done_.wait(lock, [&] { return pending_ == 0; });
+    done_.wait(lock, [&] { return pending_.load(std::memory_order_acquire) == 0; });
     return true;
   }
 
@@ -107,18 +133,22 @@ class block_pool {
     for (;;) {
       void (*task)(const void*, std::size_t);
       const void* context;
+      spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; },
+                 worker_spin);
       {
         std::unique_lock lock(m_);
-        wake_.wait(lock, [&] { return generation_ != seen; });
-        seen = generation_;
+        wake_.wait(lock, [&] { return generation_.load(std::memory_order_relaxed) != seen; });
+        seen = generation_.load(std::memory_order_relaxed);
         if (index >= active_) continue;
         task = task_;
         context = context_;
       }
       task(context, index);
       {
+        // under the lock, so that a caller between its look at pending_ and its sleep on done_
+        // cannot miss the notification
         const std::lock_guard lock(m_);
-        --pending_;
+        pending_.fetch_sub(1, std::memory_order_release);
       }
       done_.notify_one();
     }
@@ -126,17 +156,20 @@ class block_pool {
 
   long owner_;
   std::mutex call_;  // held by the call using the pool
-  std::mutex m_;     // guards what follows
+  std::mutex m_;     // guards what follows (generation_ and pending_ are also read without it)
   std::condition_variable wake_, done_;
   std::vector<std::thread> workers_;  // never joined: they live as long as the process
   void (*task_)(const void*, std::size_t) = nullptr;
   const void* context_ = nullptr;
-  std::size_t generation_ = 0, active_ = 0, pending_ = 0;
+  std::size_t active_ = 0;
+  std::atomic<std::size_t> generation_{0}, pending_{0};
   static inline std::atomic<std::size_t> started_{0};
 };
 
-/// Runs `block(b)` for b in [0, blocks), on `threads` threads (the caller's among them): on the
-/// pool's threads, or on threads of its own when another call holds them.
+/// Runs `block(b)` for b in [0, blocks), on up to `threads` threads (the caller's among them,
+/// which runs block 0): on the pool's threads, or on threads of its own when another call
+/// holds them. The threads take the blocks one at a time as they come free, so that a thread
+/// that starts late (woken from sleep) or runs slowly (sharing its core) delays no one.
 template <class F>
 void for_each_block(std::size_t blocks, std::size_t threads, const F& block) {
   threads = std::min(threads, blocks);
@@ -144,9 +177,10 @@ void for_each_block(std::size_t blocks, std::size_t threads, const F& block) {
     for (std::size_t b = 0; b < blocks; ++b) block(b);
     return;
   }
+  std::atomic<std::size_t> next{1};
   auto run = [&](std::size_t t) {
-    for (std::size_t b = blocks * t / threads, e = blocks * (t + 1) / threads; b < e; ++b)
-      block(b);
+    if (t == 0) block(0);
+    for (std::size_t b; (b = next.fetch_add(1, std::memory_order_relaxed)) < blocks;) block(b);
   };
   if (block_pool::get().try_run(threads, run)) return;
   std::vector<std::jthread> own;
