@@ -197,19 +197,30 @@ template <class T, class U>
 auto run(const solver<T, U>& kernel, const data<T, U>& d, bool grad, bool in_place = false)
     -> result {
   auto p = d.problem();
-  std::vector<T> logits = d.logits, g(d.logits.size(), T(-777)), losses(d.rows, T(-777));
+  // each output is followed by guard elements that no kernel may write (the tiles store whole
+  // registers that run into the next rows)
+  constexpr std::size_t guard = 64;
+  const std::size_t size = d.logits.size();
+  std::vector<T> logits = d.logits, g(size + guard, T(-777)), losses(d.rows + guard, T(-777));
+  logits.resize(size + guard, T(-777));
   if (in_place) p.logits = logits.data();
   p.grad = grad ? (in_place ? logits.data() : g.data()) : nullptr;
   p.losses = losses.data();
   result r;
   r.total = kernel(p);
-  r.losses.assign(losses.begin(), losses.end());
+  r.losses.assign(losses.begin(), losses.begin() + std::ptrdiff_t(d.rows));
+  const auto untouched = [](const std::vector<T>& v, std::size_t from) {
+    return std::all_of(v.begin() + std::ptrdiff_t(from), v.end(), [](T x) { return x == T(-777); });
+  };
+  CHECK(untouched(g, size));
+  CHECK(untouched(logits, size));
+  CHECK(untouched(losses, d.rows));
   if (grad) {
     const auto& out = in_place ? logits : g;
-    r.grad.assign(out.begin(), out.end());
+    r.grad.assign(out.begin(), out.begin() + std::ptrdiff_t(size));
   } else {
     // forward only: the logits stay as they were (bitwise: they may hold NaN)
-    CHECK(std::memcmp(logits.data(), d.logits.data(), logits.size() * sizeof(T)) == 0);
+    CHECK(std::memcmp(logits.data(), d.logits.data(), size * sizeof(T)) == 0);
   }
   return r;
 }

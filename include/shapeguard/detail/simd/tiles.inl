@@ -5,6 +5,32 @@
 // instruction set, inside that set's namespace (see kernel.inl for what is defined there).
 
 #if SHAPEGUARD_SIMD_TILES
+/// Classes [h W, h W + len) of one row of a tile, from base + at, where the tile's rows fill
+/// base[0, span): one plain load where the register stays inside the span (its lanes past len
+/// read the next rows and are replaced by fill), a masked load only at the span's end. Masked
+/// loads and stores cost several plain ones on some machines (AMD Zen 3: a masked store took a
+/// quarter of a tile of 10 classes), and rows of 10 classes would take one per row.
+template <class V, class T>
+SHAPEGUARD_SIMD_IN auto tile_load(const T* base, std::size_t at, std::size_t span,
+                                  std::size_t len, float fill) -> typename V::reg {
+  if (len == V::width) return V::load(base + at);
+  if (span - at >= V::width)
+    return V::select(V::tail_mask(len), V::load(base + at), V::set1(fill));
+  return V::load_tail(base + at, len, fill);
+}
+
+/// Stores v as classes [h W, h W + len) of one row of a tile, at base + at, as tile_load: one
+/// plain store inside the span, whose lanes past len land on the next rows. Those rows are
+/// stored after it: a tile's registers are stored in address order.
+template <class V, class T>
+SHAPEGUARD_SIMD_IN void tile_store(T* base, std::size_t at, std::size_t span, std::size_t len,
+                                   typename V::reg v) {
+  if (len == V::width || span - at >= V::width)
+    V::store(base + at, v);
+  else
+    V::store_tail(base + at, len, v);
+}
+
 /// Rows of at most R registers with class-index targets, `width` rows at a time with one row
 /// per lane: a group is loaded row by row and transposed R registers at a time, so that
 /// register c holds class c of every row; max, exp, sums, the log and the gradient are then
@@ -42,6 +68,13 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
     smooth_g[c] = float(scale * k.spread * w);
   }
 
+  // class c of row r0 + j of a tile, in the logits or the gradient
+  const auto at = [&p](auto* base, std::size_t r0, std::size_t j, std::size_t c) -> auto& {
+    if constexpr (Columns)
+      return base[r0 + j + c * p.class_stride];
+    else
+      return base[(r0 + j) * p.classes + c];
+  };
   const std::int64_t* const index = p.index;
   std::int64_t* const predictions = p.predictions;
   const std::int64_t ignore = p.ignore_index;
@@ -75,8 +108,7 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
         SHAPEGUARD_UNROLL(16)
         for (std::size_t j = 0; j < W; ++j) {
           if (j < n)
-            T[h][j] = len == W ? V::load(x + j * C + h * W)
-                               : V::load_tail(x + j * C + h * W, len, minus_inf);
+            T[h][j] = tile_load<V>(x, j * C + h * W, n * C, len, minus_inf);
           else
             T[h][j] = V::set1(minus_inf);
         }
@@ -85,14 +117,23 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
     // class and target weight per lane; -1 and 0 for ignored rows and lanes past the end
     reg yv, wy;
     V::load_labels(index + r0, n, ignore, weights, yv, wy);
+    // the target's logit, read from memory (0 for ignored rows and lanes past the end): a select
+    // per class would take two vector operations per class
+    float xy_j[W];
+    SHAPEGUARD_UNROLL(16)
+    for (std::size_t j = 0; j < W; ++j) {
+      const std::int64_t y = j < n ? index[r0 + j] : ignore;
+      xy_j[j] = y == ignore ? 0.0f : at(p.logits, r0, j, std::size_t(y));
+    }
+    const reg xy = V::load(xy_j);
     if constexpr (!Columns) {
       SHAPEGUARD_UNROLL(2)
       for (std::size_t h = 0; h < R; ++h) V::transpose(T[h]);
     }
 
-    // the max, the target's logit, and with predictions the first class of the max (a strict
+    // the max, and with predictions the first class of the max (a strict
     // greater keeps the first of equal maxima and skips NaN, as max_ignore_nan does)
-    reg m = V::set1(minus_inf), xy = V::zero(), arg = V::zero();
+    reg m = V::set1(minus_inf), arg = V::zero();
     if (predictions) {
       SHAPEGUARD_UNROLL(32)
       for (std::size_t c = 0; c < R * W; ++c) {
@@ -100,18 +141,12 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
           reg& X_c = T[c / W][c % W];
           arg = V::select(V::greater(X_c, m), V::set1(float(c)), arg);
           m = V::max_ignore_nan(X_c, m);
-          xy = V::select(V::equal(yv, V::set1(float(c))), X_c, xy);
         }
       }
     } else {
       SHAPEGUARD_UNROLL(32)
-      for (std::size_t c = 0; c < R * W; ++c) {
-        if (c < C) {
-          reg& X_c = T[c / W][c % W];
-          m = V::max_ignore_nan(X_c, m);
-          xy = V::select(V::equal(yv, V::set1(float(c))), X_c, xy);
-        }
-      }
+      for (std::size_t c = 0; c < R * W; ++c)
+        if (c < C) m = V::max_ignore_nan(T[c / W][c % W], m);
     }
     // for smoothing, the gap sum_c w_c (m - x_c) in double lanes (see gap_lanes); a class of
     // weight 0 is left out, so that its -inf logit adds nothing
@@ -193,7 +228,9 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
     }
 
     if (grad) {
-      // grad_c = e_c * scale A / s - scale spread w_c - [c == y] scale keep w_y
+      // grad_c = e_c * scale A / s - scale spread w_c - [c == y] scale keep w_y, the last term
+      // subtracted in memory once the tile is stored (a select per class would take three
+      // vector operations per class)
       reg ratio;
       if (z == 0) {
         ratio = V::div(V::mul(scale_v, A), s);
@@ -205,14 +242,14 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
         ratio = V::narrow(vd::div(vd::mul(scale_d, A_d[0]), s_d[0]),
                           vd::div(vd::mul(scale_d, A_d[1]), s_d[1]));
       }
-      const reg hit_g = V::mul(keep_g, wy);
+      float hit_g[W];
+      V::store(hit_g, V::mul(keep_g, wy));
       SHAPEGUARD_UNROLL(32)
       for (std::size_t c = 0; c < R * W; ++c) {
         if (c < C) {
           reg& X_c = T[c / W][c % W];
-          reg g = V::mul(X_c, ratio);
-          if (smooth) g = V::sub(g, V::set1(smooth_g[c]));
-          X_c = V::select(V::equal(yv, V::set1(float(c))), V::sub(g, hit_g), g);
+          X_c = V::mul(X_c, ratio);
+          if (smooth) X_c = V::sub(X_c, V::set1(smooth_g[c]));
         }
       }
       if constexpr (Columns) {
@@ -232,20 +269,26 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
       } else {
       float* out = p.grad + r0 * C;
       SHAPEGUARD_UNROLL(2)
-      for (std::size_t h = 0; h < R; ++h) {
-        V::transpose(T[h]);
-        const std::size_t len = C - h * W < W ? C - h * W : W;
-        SHAPEGUARD_UNROLL(16)
-        for (std::size_t j = 0; j < W; ++j) {
-          if (j < n) {
-            const reg g = index[r0 + j] == ignore ? V::zero() : T[h][j];
-            if (len == W)
-              V::store(out + j * C + h * W, g);
-            else
-              V::store_tail(out + j * C + h * W, len, g);
+      for (std::size_t h = 0; h < R; ++h) V::transpose(T[h]);
+      // row by row, in address order (tile_store)
+      SHAPEGUARD_UNROLL(16)
+      for (std::size_t j = 0; j < W; ++j) {
+        if (j < n) {
+          const bool ignored = index[r0 + j] == ignore;
+          SHAPEGUARD_UNROLL(2)
+          for (std::size_t h = 0; h < R; ++h) {
+            const std::size_t len = C - h * W < W ? C - h * W : W;
+            tile_store<V>(out, j * C + h * W, n * C, len, ignored ? V::zero() : T[h][j]);
           }
         }
       }
+      }
+      SHAPEGUARD_UNROLL(16)
+      for (std::size_t j = 0; j < W; ++j) {
+        if (j < n && index[r0 + j] != ignore) {
+          float& g = at(p.grad, r0, j, std::size_t(index[r0 + j]));
+          g -= hit_g[j];
+        }
       }
     }
   }
@@ -286,10 +329,10 @@ SHAPEGUARD_SIMD_FN auto dense_tile_rows(const rows_problem<T, U>& p) -> double {
       const std::size_t len = C - h * W < W ? C - h * W : W;
       SHAPEGUARD_UNROLL(16)
       for (std::size_t j = 0; j < W; ++j) {
-        const std::size_t at = (r0 + j) * C + h * W;
+        const std::size_t at = j * C + h * W;
         if (j < n) {
-          X[h][j] = len == W ? V::load(p.logits + at) : V::load_tail(p.logits + at, len, minus_inf);
-          Y[h][j] = len == W ? V::load(p.targets + at) : V::load_tail(p.targets + at, len, 0.0f);
+          X[h][j] = tile_load<V>(p.logits + r0 * C, at, n * C, len, minus_inf);
+          Y[h][j] = tile_load<V>(p.targets + r0 * C, at, n * C, len, 0.0f);
         } else {
           X[h][j] = V::set1(minus_inf);
           Y[h][j] = V::zero();
@@ -364,15 +407,15 @@ SHAPEGUARD_SIMD_FN auto dense_tile_rows(const rows_problem<T, U>& p) -> double {
         }
       }
       V::transpose(X[h]);
-      const std::size_t len = C - h * W < W ? C - h * W : W;
-      SHAPEGUARD_UNROLL(16)
-      for (std::size_t j = 0; j < W; ++j) {
-        if (j < n) {
-          T* g = p.grad + (r0 + j) * C + h * W;
-          if (len == W)
-            V::store(g, X[h][j]);
-          else
-            V::store_tail(g, len, X[h][j]);
+    }
+    // row by row, in address order (tile_store)
+    SHAPEGUARD_UNROLL(16)
+    for (std::size_t j = 0; j < W; ++j) {
+      if (j < n) {
+        SHAPEGUARD_UNROLL(2)
+        for (std::size_t h = 0; h < R; ++h) {
+          const std::size_t len = C - h * W < W ? C - h * W : W;
+          tile_store<V>(p.grad + r0 * C, j * C + h * W, n * C, len, X[h][j]);
         }
       }
     }
