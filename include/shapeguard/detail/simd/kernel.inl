@@ -217,8 +217,8 @@ SHAPEGUARD_SIMD_FN void long_rows(const rows_problem<T, typename P::target>& p,
       sums = block_sums<V, P, true>(x, e, t, w, C, keep_t, spread_t,
                                     i + 1 < p.rows ? x + C : nullptr, m, ref, want_arg);
     } else {
-      sums = block_sums<V, P, false>(x, nullptr, t, w, C, keep_t, spread_t, nullptr, m, nullptr,
-                                     want_arg);
+      sums = block_sums<V, P, false>(x, nullptr, t, w, C, keep_t, spread_t,
+                                     i + 1 < p.rows ? x + C : nullptr, m, nullptr, want_arg);
     }
     // s is NaN with a NaN or +inf logit: the loss is NaN, and there is no prediction
     if (p.predictions)

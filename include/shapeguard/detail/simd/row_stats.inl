@@ -84,8 +84,11 @@ SHAPEGUARD_SIMD_IN auto exp_pass(const S* x, typename V::value_type* g,
     const std::size_t start = c;
     const std::size_t end = n - c > simd::fold_elems ? c + simd::fold_elems : n;
     for (; c + W <= end; c += W) {
-      if constexpr (Store)
-        if (next) __builtin_prefetch(next + c, 0, 3);
+      if (next) {
+        __builtin_prefetch(next + c, 0, 3);
+        // the gradient has the logits' layout: its next block is as far from g
+        if constexpr (Store && std::is_same_v<S, T>) __builtin_prefetch(g + (next - x) + c, 1, 3);
+      }
       const reg xv = V::load(x + c);
       const reg e = vexp<V>(V::sub(xv, mv));
       if constexpr (InPlace) V::store(saved + (c - start), xv);
@@ -133,10 +136,11 @@ SHAPEGUARD_SIMD_IN auto exp_pass(const S* x, typename V::value_type* g,
 /// The sums of a row in blocks of block_elems, each read from memory once (its max, then exp
 /// while it is in L1), the running sums rebased whenever a block raises the max m. m = -inf
 /// means the row holds no number above -inf: its loss is NaN, as in the reference.
-/// With Store, exp goes into g with the next block on its way, ref[b] receives the reference
+/// The next block (during the last block, `ahead`: the next row's logits, or null) is prefetched
+/// while exp runs over this one, and with Store the same block of the gradient too (for writing).
+/// With Store, exp goes into g, and ref[b] receives the reference
 /// block b's values are relative to (the running max after that block), so the gradient pass
-/// scales block b by exp(ref[b] - m), and `ahead` (the next row's logits) is prefetched during
-/// the last block. Without Store, g, ref and ahead are unused. With `arg`, *arg receives the
+/// scales block b by exp(ref[b] - m). Without Store, g and ref are unused. With `arg`, *arg receives the
 /// first index of the max, found in each block that raises it before the block is overwritten.
 template <class V, class P, bool Store, class S>
 SHAPEGUARD_SIMD_IN auto block_sums(const S* x, typename V::value_type* g,
