@@ -135,10 +135,10 @@ SHAPEGUARD_SIMD_IN auto exp_pass(const S* x, typename V::value_type* g,
 /// The next block (during the last block, `ahead`: the next row's logits, or null) is prefetched
 /// while exp runs over this one. (Prefetching the gradient's next block for writing as well made
 /// rows of 128256 classes 1.4x slower on AMD Zen 3, whose L2 holds 512 KiB: one such row.)
-/// With Store, exp goes into g, and ref[b] receives the reference
-/// block b's values are relative to (the running max after that block), so the gradient pass
-/// scales block b by exp(ref[b] - m). Without Store, g and ref are unused. With `arg`, *arg receives the
-/// first index of the max, found in each block that raises it before the block is overwritten.
+/// With Store, exp goes into g, and ref[b] receives the reference block b's values are relative
+/// to (the running max after that block), so the gradient pass scales block b by
+/// exp(ref[b] - m); without Store, g and ref are unused. With `arg`, *arg receives the first
+/// index of the max, found in each block that raises it before the block is overwritten.
 template <class V, class P, bool Store, class S>
 SHAPEGUARD_SIMD_IN auto block_sums(const S* x, typename V::value_type* g,
                                     const typename P::target* t, const float* w, std::size_t n,
