@@ -370,7 +370,7 @@ TEMPLATE_TEST_CASE("rows of one or two registers: ties at the max and one domina
   }
 }
 
-TEMPLATE_TEST_CASE("rows of many blocks: stored in blocks, or online beyond 1 MiB", "[kernels]",
+TEMPLATE_TEST_CASE("rows of many blocks: stored in blocks, or online beyond 1 MiB", "[kernels][long]",
                    float, double) {
   using T = TestType;
   // 70001 and 131072 floats: blocks of exp values rescaled by their reference; 300000 floats
