@@ -29,6 +29,7 @@ struct avx2_f32 {
   using mask = __m256;  // all-ones lanes where true
   using exp_constants = exp_f32;
   static constexpr std::size_t width = 8;
+  static constexpr bool mask_registers = false;  // masked memory costs more than plain (tiles.inl)
   static constexpr bool exp_shifts = true;
   static constexpr float exp_highest = exp_f32::highest_shift;
 
@@ -208,6 +209,70 @@ struct avx2_f32 {
     return _mm256_set_m128i(_mm256_castsi256_si128(_mm256_permutevar8x32_epi32(b, evens)),
                             _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(a, evens)));
   }
+  // Rows whose last classes are at most 4 (narrow_tail) are transposed without the 8 x 8
+  // transpose: load_narrow gives out[k], k < len, class k of the 8 rows p + j stride (lane j;
+  // `fill` for rows j >= n), from one load of exactly len floats per row (no masked load, nothing
+  // read past the row), rows j and j + 4 in the two halves of one register and a 4 x 4
+  // transpose within the halves (8 shuffles against 24). store_narrow is its inverse: it
+  // writes exactly classes [0, len) of rows j < n. out[k] for k in [len, 4) is left defined.
+  static constexpr std::size_t narrow_tail = 4;  // at most 4 (tiles.inl)
+  SHAPEGUARD_V256 static __m128 load_narrow_row(const float* p, std::size_t len) {
+    const auto* q = reinterpret_cast<const __m128i*>(p);
+    switch (len) {
+      case 1: return _mm_load_ss(p);
+      case 2: return _mm_castsi128_ps(_mm_loadl_epi64(q));
+      case 3: return _mm_movelh_ps(_mm_castsi128_ps(_mm_loadl_epi64(q)), _mm_load_ss(p + 2));
+      default: return _mm_loadu_ps(p);
+    }
+  }
+  SHAPEGUARD_V256 static void store_narrow_row(float* p, std::size_t len, __m128 v) {
+    auto* q = reinterpret_cast<__m128i*>(p);
+    switch (len) {
+      case 1: _mm_store_ss(p, v); break;
+      case 2: _mm_storel_epi64(q, _mm_castps_si128(v)); break;
+      case 3:
+        _mm_storel_epi64(q, _mm_castps_si128(v));
+        _mm_store_ss(p + 2, _mm_movehl_ps(v, v));
+        break;
+      default: _mm_storeu_ps(p, v);
+    }
+  }
+  // a 4 x 4 transpose in each 128-bit half
+  SHAPEGUARD_V256 static void transpose4(const reg (&r)[4], reg (&out)[4]) {
+    const __m256d t0 = _mm256_castps_pd(_mm256_unpacklo_ps(r[0], r[1]));
+    const __m256d t1 = _mm256_castps_pd(_mm256_unpackhi_ps(r[0], r[1]));
+    const __m256d t2 = _mm256_castps_pd(_mm256_unpacklo_ps(r[2], r[3]));
+    const __m256d t3 = _mm256_castps_pd(_mm256_unpackhi_ps(r[2], r[3]));
+    out[0] = _mm256_castpd_ps(_mm256_unpacklo_pd(t0, t2));
+    out[1] = _mm256_castpd_ps(_mm256_unpackhi_pd(t0, t2));
+    out[2] = _mm256_castpd_ps(_mm256_unpacklo_pd(t1, t3));
+    out[3] = _mm256_castpd_ps(_mm256_unpackhi_pd(t1, t3));
+  }
+  SHAPEGUARD_V256 static void load_narrow(const float* p, std::size_t stride, std::size_t n,
+                                          std::size_t len, float fill, reg (&out)[8]) {
+    const __m128 f = _mm_set1_ps(fill);
+    reg r[4];
+    SHAPEGUARD_UNROLL(4)
+    for (std::size_t j = 0; j < 4; ++j)
+      r[j] = _mm256_set_m128(j + 4 < n ? load_narrow_row(p + (j + 4) * stride, len) : f,
+                             j < n ? load_narrow_row(p + j * stride, len) : f);
+    reg t[4];
+    transpose4(r, t);
+    SHAPEGUARD_UNROLL(4)
+    for (std::size_t k = 0; k < 4; ++k) out[k] = t[k];
+  }
+  SHAPEGUARD_V256 static void store_narrow(float* p, std::size_t stride, std::size_t n,
+                                           std::size_t len, const reg (&in)[8]) {
+    const reg r[4] = {in[0], in[1], in[2], in[3]};
+    reg t[4];
+    transpose4(r, t);
+    SHAPEGUARD_UNROLL(4)
+    for (std::size_t j = 0; j < 4; ++j) {
+      if (j < n) store_narrow_row(p + j * stride, len, _mm256_castps256_ps128(t[j]));
+      if (j + 4 < n) store_narrow_row(p + (j + 4) * stride, len, _mm256_extractf128_ps(t[j], 1));
+    }
+  }
+
   // Register c receives lane c of every register: an 8 x 8 transpose (pairs of floats, of
   // doubles, then 128-bit halves).
   SHAPEGUARD_V256 static void transpose(reg (&r)[8]) {

@@ -23,6 +23,7 @@ struct avx512_f32 {
   using mask = __mmask16;
   using exp_constants = exp_f32;
   static constexpr std::size_t width = 16;
+  static constexpr bool mask_registers = true;  // masked loads, stores and moves: one instruction
   static constexpr bool exp_shifts = false;  // 2^n by scalef
   static constexpr float exp_highest = exp_f32::highest_scalef;
 

@@ -25,6 +25,7 @@ struct neon_f32 {
   using mask = uint32x4_t;
   using exp_constants = exp_f32;
   static constexpr std::size_t width = 4;
+  static constexpr bool mask_registers = false;  // masked memory costs more than plain (tiles.inl)
   static constexpr bool exp_shifts = true;
   static constexpr float exp_highest = exp_f32::highest_shift;
 

@@ -6,29 +6,51 @@
 
 #if SHAPEGUARD_SIMD_TILES
 /// Classes [h W, h W + len) of one row of a tile, from base + at, where the tile's rows fill
-/// base[0, span): one plain load where the register stays inside the span (its lanes past len
-/// read the next rows and are replaced by fill), a masked load only at the span's end. Masked
-/// loads and stores cost several plain ones on some machines (AMD Zen 3: a masked store took a
-/// quarter of a tile of 10 classes), and rows of 10 classes would take one per row.
+/// base[0, span). A layer with mask registers (V::mask_registers: AVX-512) loads exactly the
+/// row's lanes, a masked load being one plain instruction there. Other layers take one plain
+/// load where the register stays inside the span (its lanes past len read the next rows and are
+/// replaced by fill) and a masked load only at the span's end: their masked loads and stores
+/// cost several plain ones on some machines (AMD Zen 3: a masked store took a quarter of a tile
+/// of 10 classes), and rows of 10 classes would take one per row. With mask registers, whole
+/// registers across rows cost more instead (Intel Xeon, family 6 model 207: 8192x10 took 1.09x
+/// as long, a 64-byte access at 40-byte steps crossing a cache line on every row).
 template <class V, class T>
 SHAPEGUARD_SIMD_IN auto tile_load(const T* base, std::size_t at, std::size_t span,
                                   std::size_t len, float fill) -> typename V::reg {
   if (len == V::width) return V::load(base + at);
-  if (span - at >= V::width)
+  if (!V::mask_registers && span - at >= V::width)
     return V::select(V::tail_mask(len), V::load(base + at), V::set1(fill));
   return V::load_tail(base + at, len, fill);
 }
 
-/// Stores v as classes [h W, h W + len) of one row of a tile, at base + at, as tile_load: one
-/// plain store inside the span, whose lanes past len land on the next rows. Those rows are
-/// stored after it: a tile's registers are stored in address order.
+/// Stores v as classes [h W, h W + len) of one row of a tile, at base + at, as tile_load: without
+/// mask registers, one plain store inside the span, whose lanes past len land on the next rows.
+/// Those rows are stored after it: a tile's registers are stored in address order.
 template <class V, class T>
 SHAPEGUARD_SIMD_IN void tile_store(T* base, std::size_t at, std::size_t span, std::size_t len,
                                    typename V::reg v) {
-  if (len == V::width || span - at >= V::width)
+  if (len == V::width || (!V::mask_registers && span - at >= V::width))
     V::store(base + at, v);
   else
     V::store_tail(base + at, len, v);
+}
+
+/// How many classes a row's last register may hold for the layer to transpose it on its own
+/// (V::load_narrow, V::store_narrow: AVX2), 0 where every register takes the full transpose.
+template <class V>
+constexpr std::size_t narrow_tail() {
+  if constexpr (requires { V::narrow_tail; })
+    return V::narrow_tail;
+  else
+    return 0;
+}
+template <class V, class... A>
+SHAPEGUARD_SIMD_IN void load_narrow(A&&... a) {
+  if constexpr (narrow_tail<V>() != 0) V::load_narrow(a...);
+}
+template <class V, class... A>
+SHAPEGUARD_SIMD_IN void store_narrow(A&&... a) {
+  if constexpr (narrow_tail<V>() != 0) V::store_narrow(a...);
 }
 
 /// Rows of at most R registers with class-index targets, `width` rows at a time with one row
@@ -68,13 +90,11 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
     smooth_g[c] = float(scale * k.spread * w);
   }
 
-  // class c of row r0 + j of a tile, in the logits or the gradient
-  const auto at = [&p](auto* base, std::size_t r0, std::size_t j, std::size_t c) -> auto& {
-    if constexpr (Columns)
-      return base[r0 + j + c * p.class_stride];
-    else
-      return base[(r0 + j) * p.classes + c];
-  };
+
+  // the last register's classes, when the layer transposes so few on their own (not for
+  // Columns, which has no transpose)
+  const bool narrow =
+      !Columns && narrow_tail<V>() != 0 && C - (R - 1) * W <= narrow_tail<V>();
   const std::int64_t* const index = p.index;
   std::int64_t* const predictions = p.predictions;
   const std::int64_t ignore = p.ignore_index;
@@ -100,11 +120,18 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
         }
       }
     } else {
-      // T[h][j]: classes [h W, h W + W) of row j, transposed below
+      // T[h][j]: classes [h W, h W + W) of row j, transposed below (the narrow last register
+      // transposed as it is loaded)
       const float* x = p.logits + r0 * C;
       SHAPEGUARD_UNROLL(2)
       for (std::size_t h = 0; h < R; ++h) {
         const std::size_t len = C - h * W < W ? C - h * W : W;
+        if constexpr (narrow_tail<V>() != 0) {
+          if (h == R - 1 && narrow) {
+            load_narrow<V>(x + h * W, C, n, len, minus_inf, T[h]);
+            continue;
+          }
+        }
         SHAPEGUARD_UNROLL(16)
         for (std::size_t j = 0; j < W; ++j) {
           if (j < n)
@@ -117,18 +144,14 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
     // class and target weight per lane; -1 and 0 for ignored rows and lanes past the end
     reg yv, wy;
     V::load_labels(index + r0, n, ignore, weights, yv, wy);
-    // the target's logit, read from memory (0 for ignored rows and lanes past the end): a select
-    // per class would take two vector operations per class
-    float xy_j[W];
-    SHAPEGUARD_UNROLL(16)
-    for (std::size_t j = 0; j < W; ++j) {
-      const std::int64_t y = j < n ? index[r0 + j] : ignore;
-      xy_j[j] = y == ignore ? 0.0f : at(p.logits, r0, j, std::size_t(y));
-    }
-    const reg xy = V::load(xy_j);
+    // the target's logit x_y (0 for ignored rows and lanes past the end), the sum over classes
+    // of x_c where c == y: a compare and a masked add per class in the max loop below (a read
+    // from memory per row, tried instead, took longer on Intel)
+    reg xy = V::zero();
     if constexpr (!Columns) {
       SHAPEGUARD_UNROLL(2)
-      for (std::size_t h = 0; h < R; ++h) V::transpose(T[h]);
+      for (std::size_t h = 0; h < R; ++h)
+        if (h + 1 < R || !narrow) V::transpose(T[h]);
     }
 
     // the max, and with predictions the first class of the max (a strict
@@ -141,12 +164,20 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
           reg& X_c = T[c / W][c % W];
           arg = V::select(V::greater(X_c, m), V::set1(float(c)), arg);
           m = V::max_ignore_nan(X_c, m);
+          xy = V::add(xy, V::select(V::equal(yv, V::set1(float(c))), X_c, V::zero()));
         }
       }
     } else {
+      // four chains, the max being exact in any order
+      reg mk[4] = {m, m, m, m};
       SHAPEGUARD_UNROLL(32)
-      for (std::size_t c = 0; c < R * W; ++c)
-        if (c < C) m = V::max_ignore_nan(T[c / W][c % W], m);
+      for (std::size_t c = 0; c < R * W; ++c) {
+        if (c < C) {
+          mk[c % 4] = V::max_ignore_nan(T[c / W][c % W], mk[c % 4]);
+          xy = V::add(xy, V::select(V::equal(yv, V::set1(float(c))), T[c / W][c % W], V::zero()));
+        }
+      }
+      m = V::max_ignore_nan(V::max_ignore_nan(mk[0], mk[1]), V::max_ignore_nan(mk[2], mk[3]));
     }
     // for smoothing, the gap sum_c w_c (m - x_c) in double lanes (see gap_lanes); a class of
     // weight 0 is left out, so that its -inf logit adds nothing
@@ -228,9 +259,7 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
     }
 
     if (grad) {
-      // grad_c = e_c * scale A / s - scale spread w_c - [c == y] scale keep w_y, the last term
-      // subtracted in memory once the tile is stored (a select per class would take three
-      // vector operations per class)
+      // grad_c = e_c * scale A / s - scale spread w_c - [c == y] scale keep w_y
       reg ratio;
       if (z == 0) {
         ratio = V::div(V::mul(scale_v, A), s);
@@ -242,14 +271,14 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
         ratio = V::narrow(vd::div(vd::mul(scale_d, A_d[0]), s_d[0]),
                           vd::div(vd::mul(scale_d, A_d[1]), s_d[1]));
       }
-      float hit_g[W];
-      V::store(hit_g, V::mul(keep_g, wy));
+      const reg hit_g = V::mul(keep_g, wy);
       SHAPEGUARD_UNROLL(32)
       for (std::size_t c = 0; c < R * W; ++c) {
         if (c < C) {
           reg& X_c = T[c / W][c % W];
           X_c = V::mul(X_c, ratio);
           if (smooth) X_c = V::sub(X_c, V::set1(smooth_g[c]));
+          X_c = V::sub(X_c, V::select(V::equal(yv, V::set1(float(c))), hit_g, V::zero()));
         }
       }
       if constexpr (Columns) {
@@ -268,27 +297,31 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
         }
       } else {
       float* out = p.grad + r0 * C;
+      const std::size_t wide = narrow ? R - 1 : R;  // registers of the full transpose
       SHAPEGUARD_UNROLL(2)
-      for (std::size_t h = 0; h < R; ++h) V::transpose(T[h]);
+      for (std::size_t h = 0; h < wide; ++h) V::transpose(T[h]);
       // row by row, in address order (tile_store)
       SHAPEGUARD_UNROLL(16)
       for (std::size_t j = 0; j < W; ++j) {
         if (j < n) {
           const bool ignored = index[r0 + j] == ignore;
           SHAPEGUARD_UNROLL(2)
-          for (std::size_t h = 0; h < R; ++h) {
+          for (std::size_t h = 0; h < wide; ++h) {
             const std::size_t len = C - h * W < W ? C - h * W : W;
             tile_store<V>(out, j * C + h * W, n * C, len, ignored ? V::zero() : T[h][j]);
           }
         }
       }
-      }
-      SHAPEGUARD_UNROLL(16)
-      for (std::size_t j = 0; j < W; ++j) {
-        if (j < n && index[r0 + j] != ignore) {
-          float& g = at(p.grad, r0, j, std::size_t(index[r0 + j]));
-          g -= hit_g[j];
+      if constexpr (narrow_tail<V>() != 0) {
+        if (narrow) {
+          // ignored rows get a zero gradient; the narrow register is still in class order
+          const std::size_t len = C - (R - 1) * W;
+          SHAPEGUARD_UNROLL(4)
+          for (std::size_t c = 0; c < 4; ++c)  // len <= narrow_tail<V>() <= 4
+            if (c < len) T[R - 1][c] = V::select(dead, V::zero(), T[R - 1][c]);
+          store_narrow<V>(out + (R - 1) * W, C, n, len, T[R - 1]);
         }
+      }
       }
     }
   }
