@@ -27,7 +27,7 @@ namespace detail {
 template <label_encoding Encoding>
 auto own_denominator(const label_counts& counts, const ce_options& o) -> double {
   if (Encoding == label_encoding::class_indices && !o.class_weights.empty())
-    return counts.target_weight;
+    return counts.target_weight();
   return double(counts.counted);
 }
 

@@ -271,10 +271,10 @@ inline auto vocab_denominator(std::span<const slice_stats> combined,
                               const ce_options& o) -> double {
   if (o.reduction != reduction::mean) return 1.0;
   if (o.denominator > 0) return o.denominator;
-  double d = 0;
+  label_counts d;  // in the label pass's four chains, for the same bits
   for (std::size_t i = 0; i < index.size(); ++i)
-    if (index[i] != ignore) d += combined[i].target_weight;
-  return d;
+    if (index[i] != ignore) d.add_weight(i, combined[i].target_weight);
+  return d.target_weight();
 }
 
 /// Step 3 on views built once; `check` as vocab_stats_views'.

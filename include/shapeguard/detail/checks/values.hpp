@@ -22,10 +22,18 @@
 namespace shapeguard::detail {
 
 /// What the label pass counted: the rows not ignored and, with class weights, the sum of their
-/// targets' weights.
+/// targets' weights. The sum is taken in four chains, the label at row-major position i in
+/// chain i % 4, and then (0 + 1) + (2 + 3): a weight costs a quarter of an addition's latency
+/// (one chain took 1.4x the time of the whole unweighted call at 8192x10), and the sum does not
+/// depend on how the labels were read (whole, or a block at a time through a layout).
+/// vocab_denominator sums the same way.
 struct label_counts {
   std::size_t counted = 0;
-  double target_weight = 0;
+  double weight_chains[4] = {};
+  void add_weight(std::size_t position, double w) { weight_chains[position % 4] += w; }
+  [[nodiscard]] auto target_weight() const -> double {
+    return (weight_chains[0] + weight_chains[1]) + (weight_chains[2] + weight_chains[3]);
+  }
 };
 
 /// `v + 1` as text, without overflow.
@@ -101,7 +109,8 @@ auto check_class_indices(const typename Traits::logits_view& logits,
         return label_too_large(sizes_of(logits), sizes_of(labels), value_text(v),
                                units_needed(static_cast<unsigned long long>(v)), first + i);
       ++total.counted;
-      if (weighted) total.target_weight += double(o.class_weights[static_cast<std::size_t>(v)]);
+      if (weighted)
+        total.add_weight(first + i, double(o.class_weights[static_cast<std::size_t>(v)]));
     }
     return {};
   };
