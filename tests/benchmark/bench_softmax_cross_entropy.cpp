@@ -349,31 +349,41 @@ void bm_xnnpack(benchmark::State& state, shape s) {
 
 // The compute floor of the forward pass: per row, its max, then exp(x - max) of every logit,
 // summed, with shapeguard's own vector exp (AVX-512, or AVX2), each row in pieces of at most
-// 4096 logits (16 KiB, in L1), each piece its own max: the arithmetic no softmax can do
-// without.
+// 4096 logits (16 KiB, in L1), each piece its own max, in four chains each: the arithmetic no
+// softmax can do without.
 #if defined(__x86_64__)
 // (one body, stamped out for each set: the vector layers inline only into functions of their set)
 #define SHAPEGUARD_BENCH_EXP_FLOOR(NAME, TARGET, LAYER, NS)                                    \
   TARGET auto NAME(const float* x, std::size_t rows, std::size_t classes) -> float {           \
     using V = sg::detail::simd::LAYER;                                                          \
-    constexpr std::size_t piece = 4096;                                                         \
+    constexpr std::size_t piece = 4096, W = V::width;                                          \
     float total = 0;                                                                            \
     for (std::size_t r = 0; r < rows; ++r)                                                      \
       for (std::size_t c0 = 0; c0 < classes; c0 += piece) {                                    \
         const float* row = x + r * classes + c0;                                                \
         const std::size_t n = classes - c0 < piece ? classes - c0 : piece;                     \
-        V::reg mv = V::load_tail(row, n < V::width ? n : V::width, -1e30f);                    \
+        /* four chains for the max and for the sum: one would wait on each add's latency */    \
+        V::reg mv[4], sum[4];                                                                   \
+        for (auto& v : mv) v = V::set1(-1e30f);                                                 \
         std::size_t c = 0;                                                                      \
-        for (; c + V::width <= n; c += V::width) mv = V::max_ignore_nan(V::load(row + c), mv); \
-        if (c < n) mv = V::max_ignore_nan(V::load_tail(row + c, n - c, -1e30f), mv);            \
-        const V::reg m = V::set1(V::reduce_max(mv));                                            \
-        V::reg sum = V::zero();                                                                 \
-        for (c = 0; c + V::width <= n; c += V::width)                                           \
-          sum = V::add(sum, sg::detail::NS::vexp<V>(V::sub(V::load(row + c), m)));              \
+        for (; c + 4 * W <= n; c += 4 * W)                                                      \
+          for (std::size_t k = 0; k < 4; ++k)                                                   \
+            mv[k] = V::max_ignore_nan(V::load(row + c + k * W), mv[k]);                         \
+        for (; c + W <= n; c += W) mv[0] = V::max_ignore_nan(V::load(row + c), mv[0]);         \
+        if (c < n) mv[1] = V::max_ignore_nan(V::load_tail(row + c, n - c, -1e30f), mv[1]);      \
+        const V::reg m = V::set1(V::reduce_max(                                                 \
+            V::max_ignore_nan(V::max_ignore_nan(mv[0], mv[1]), V::max_ignore_nan(mv[2], mv[3])))); \
+        for (auto& v : sum) v = V::zero();                                                      \
+        for (c = 0; c + 4 * W <= n; c += 4 * W)                                                 \
+          for (std::size_t k = 0; k < 4; ++k)                                                   \
+            sum[k] = V::add(sum[k],                                                             \
+                            sg::detail::NS::vexp<V>(V::sub(V::load(row + c + k * W), m)));      \
+        for (; c + W <= n; c += W)                                                              \
+          sum[0] = V::add(sum[0], sg::detail::NS::vexp<V>(V::sub(V::load(row + c), m)));        \
         if (c < n)                                                                              \
-          sum = V::add(sum, sg::detail::NS::vexp<V>(                                            \
-                                V::sub(V::load_tail(row + c, n - c, -1e30f), m)));              \
-        total += float(V::reduce_add(sum));                                                     \
+          sum[1] = V::add(sum[1], sg::detail::NS::vexp<V>(                                      \
+                                      V::sub(V::load_tail(row + c, n - c, -1e30f), m)));        \
+        total += float(V::reduce_add(V::add(V::add(sum[0], sum[1]), V::add(sum[2], sum[3]))));  \
       }                                                                                         \
     return total;                                                                               \
   }
