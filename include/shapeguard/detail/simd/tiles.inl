@@ -37,6 +37,7 @@ SHAPEGUARD_SIMD_IN void tile_store(T* base, std::size_t at, std::size_t span, st
 
 /// How many classes a row's last register may hold for the layer to transpose it on its own
 /// (V::load_narrow, V::store_narrow: AVX2), 0 where every register takes the full transpose.
+/// The two calls below compile to nothing on such layers (tile_rows' `narrow` is then false).
 template <class V>
 constexpr std::size_t narrow_tail() {
   if constexpr (requires { V::narrow_tail; })
@@ -90,7 +91,6 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
     smooth_g[c] = float(scale * k.spread * w);
   }
 
-
   // the last register's classes, when the layer transposes so few on their own (not for
   // Columns, which has no transpose)
   const bool narrow =
@@ -126,11 +126,9 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
       SHAPEGUARD_UNROLL(2)
       for (std::size_t h = 0; h < R; ++h) {
         const std::size_t len = C - h * W < W ? C - h * W : W;
-        if constexpr (narrow_tail<V>() != 0) {
-          if (h == R - 1 && narrow) {
-            load_narrow<V>(x + h * W, C, n, len, minus_inf, T[h]);
-            continue;
-          }
+        if (h == R - 1 && narrow) {
+          load_narrow<V>(x + h * W, C, n, len, minus_inf, T[h]);
+          continue;
         }
         SHAPEGUARD_UNROLL(16)
         for (std::size_t j = 0; j < W; ++j) {
@@ -312,15 +310,13 @@ SHAPEGUARD_SIMD_FN auto tile_rows(const rows_problem<float>& p) -> double {
           }
         }
       }
-      if constexpr (narrow_tail<V>() != 0) {
-        if (narrow) {
-          // ignored rows get a zero gradient; the narrow register is still in class order
-          const std::size_t len = C - (R - 1) * W;
-          SHAPEGUARD_UNROLL(4)
-          for (std::size_t c = 0; c < 4; ++c)  // len <= narrow_tail<V>() <= 4
-            if (c < len) T[R - 1][c] = V::select(dead, V::zero(), T[R - 1][c]);
-          store_narrow<V>(out + (R - 1) * W, C, n, len, T[R - 1]);
-        }
+      if (narrow) {
+        // ignored rows get a zero gradient; the narrow register is still in class order
+        const std::size_t len = C - (R - 1) * W;
+        SHAPEGUARD_UNROLL(4)
+        for (std::size_t c = 0; c < 4; ++c)  // len <= narrow_tail<V>() <= 4
+          if (c < len) T[R - 1][c] = V::select(dead, V::zero(), T[R - 1][c]);
+        store_narrow<V>(out + (R - 1) * W, C, n, len, T[R - 1]);
       }
       }
     }
